@@ -1,0 +1,64 @@
+"""alnumzoo: small, fast, typed PyTorch image classifiers with a time-budgeted trainer.
+
+Example:
+    >>> import alnumzoo
+    >>> model = alnumzoo.create_model("bottleneck_cnn")
+    >>> alnumzoo.count_parameters(model)
+    366792
+"""
+
+from alnumzoo._version import __version__
+from alnumzoo.labels import (
+    ALNUM52,
+    CIFAR10,
+    DOG_BREEDS,
+    FASHION_MNIST,
+    LabelMap,
+    char_to_hex,
+    hex_to_char,
+)
+from alnumzoo.models import (
+    COURSE_PARAM_CAP,
+    CRNN,
+    BottleneckCNN,
+    CifarCNN,
+    EfficientNetB2,
+    LiteResNet,
+    ModelEntry,
+    ParameterBudgetError,
+    ZooModel,
+    check_parameter_budget,
+    count_parameters,
+    create_model,
+    efficientnet_b2,
+    get_model_entry,
+    list_models,
+    register_model,
+)
+
+__all__ = [
+    "ALNUM52",
+    "CIFAR10",
+    "COURSE_PARAM_CAP",
+    "CRNN",
+    "DOG_BREEDS",
+    "FASHION_MNIST",
+    "BottleneckCNN",
+    "CifarCNN",
+    "EfficientNetB2",
+    "LabelMap",
+    "LiteResNet",
+    "ModelEntry",
+    "ParameterBudgetError",
+    "ZooModel",
+    "__version__",
+    "char_to_hex",
+    "check_parameter_budget",
+    "count_parameters",
+    "create_model",
+    "efficientnet_b2",
+    "get_model_entry",
+    "hex_to_char",
+    "list_models",
+    "register_model",
+]

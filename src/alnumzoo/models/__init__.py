@@ -1,0 +1,42 @@
+"""Model architectures, the registry that names them, and parameter helpers."""
+
+from alnumzoo.models import zoo as _zoo  # noqa: F401  (fills the registry)
+from alnumzoo.models.base import ZooModel
+from alnumzoo.models.bottleneck_cnn import BottleneckCNN
+from alnumzoo.models.cifar_cnn import CifarCNN
+from alnumzoo.models.crnn import CRNN
+from alnumzoo.models.efficientnet import TIMM_IMAGENET_WEIGHTS, EfficientNetB2, efficientnet_b2
+from alnumzoo.models.lite_resnet import LiteResNet
+from alnumzoo.models.params import (
+    COURSE_PARAM_CAP,
+    ParameterBudgetError,
+    check_parameter_budget,
+    count_parameters,
+)
+from alnumzoo.models.registry import (
+    ModelEntry,
+    create_model,
+    get_model_entry,
+    list_models,
+    register_model,
+)
+
+__all__ = [
+    "COURSE_PARAM_CAP",
+    "CRNN",
+    "TIMM_IMAGENET_WEIGHTS",
+    "BottleneckCNN",
+    "CifarCNN",
+    "EfficientNetB2",
+    "LiteResNet",
+    "ModelEntry",
+    "ParameterBudgetError",
+    "ZooModel",
+    "check_parameter_budget",
+    "count_parameters",
+    "create_model",
+    "efficientnet_b2",
+    "get_model_entry",
+    "list_models",
+    "register_model",
+]

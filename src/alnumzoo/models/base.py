@@ -1,0 +1,105 @@
+"""The base class every alnumzoo model shares: labels, input contract and constructor config."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from alnumzoo.labels import LabelMap
+
+__all__ = ["LabelsLike", "ZooModel", "resolve_labels"]
+
+LabelsLike = LabelMap | Sequence[str] | None
+
+
+def resolve_labels(
+    labels: LabelsLike, num_classes: int | None, default_labels: LabelMap | None, default_n: int
+) -> tuple[int, LabelMap | None]:
+    """Reconcile ``num_classes`` and ``labels`` given to a model constructor.
+
+    Returns the class count and the label map to carry. Without explicit labels, the
+    architecture's default label map is used when the class count matches it.
+
+    Raises:
+        ValueError: the two disagree, or the class count is not positive.
+    """
+    if labels is not None and not isinstance(labels, LabelMap):
+        labels = LabelMap("custom", tuple(labels))
+    if num_classes is None:
+        num_classes = len(labels) if labels is not None else default_n
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be positive, got {num_classes}")
+    if labels is not None and len(labels) != num_classes:
+        raise ValueError(
+            f"labels has {len(labels)} classes but num_classes={num_classes}; give one or make "
+            "them agree"
+        )
+    if labels is None and default_labels is not None and len(default_labels) == num_classes:
+        labels = default_labels
+    return num_classes, labels
+
+
+class ZooModel(nn.Module):
+    """Base class of alnumzoo's models.
+
+    Subclasses record their constructor arguments in :attr:`init_args` (JSON-ready, used by
+    ``save_pretrained`` to rebuild the model), declare the input they accept, and call
+    :meth:`check_input` at the top of ``forward`` so a wrong tensor fails with a message naming
+    the expected and the given shape.
+
+    Attributes:
+        arch: Registry name of the architecture (``"bottleneck_cnn"``, ...).
+        num_classes: Number of output logits.
+        in_chans: Number of input channels.
+        input_size: ``(H, W)`` the head is built for, or ``None`` when any size works.
+        labels: Class names of the outputs, or ``None`` when unknown.
+        init_args: Constructor keyword arguments that rebuild this model.
+    """
+
+    arch: ClassVar[str] = "zoo_model"
+
+    def __init__(
+        self,
+        *,
+        num_classes: int,
+        in_chans: int,
+        input_size: tuple[int, int] | None,
+        labels: LabelMap | None,
+        init_args: dict[str, Any],
+    ) -> None:
+        super().__init__()
+        if in_chans < 1:
+            raise ValueError(f"in_chans must be positive, got {in_chans}")
+        self.num_classes = num_classes
+        self.in_chans = in_chans
+        self.input_size = input_size
+        self.labels = labels
+        self.init_args = dict(init_args)
+
+    @property
+    def expected_shape(self) -> str:
+        """Human-readable input shape, e.g. ``"(N, 1, 100, 100)"``."""
+        if self.input_size is None:
+            return f"(N, {self.in_chans}, H, W)"
+        return f"(N, {self.in_chans}, {self.input_size[0]}, {self.input_size[1]})"
+
+    def check_input(self, x: torch.Tensor) -> None:
+        """Raise ``ValueError`` unless ``x`` is a batch this model can classify."""
+        shape = tuple(x.shape)
+        ok = x.dim() == 4 and shape[1] == self.in_chans
+        if ok and self.input_size is not None:
+            ok = shape[2:] == tuple(self.input_size)
+        if not ok:
+            hint = " (add a batch dimension with x.unsqueeze(0))" if x.dim() == 3 else ""
+            raise ValueError(
+                f"{type(self).__name__} expects input of shape {self.expected_shape}, "
+                f"got {shape}{hint}"
+            )
+        if not x.is_floating_point():
+            raise ValueError(
+                f"{type(self).__name__} expects a floating-point tensor with values in [0, 1], "
+                f"got dtype {x.dtype} (convert uint8 images with x.float() / 255)"
+            )

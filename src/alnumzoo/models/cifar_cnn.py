@@ -1,0 +1,79 @@
+"""CifarCNN: the three-conv, three-linear CIFAR-10 classifier of report 002 (469,532 params)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from alnumzoo.labels import CIFAR10
+from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
+from alnumzoo.models.layers import conv_stage
+
+__all__ = ["CifarCNN"]
+
+
+class CifarCNN(ZooModel):
+    """Three 5x5 conv-BN-ReLU-maxpool stages and a three-layer MLP head (report 002).
+
+    32x32 → 16 → 8 → 4, flatten ``128·4·4 = 2048`` → ``fc1`` (100) → ``fc2`` (50) → ``fc3``,
+    with ReLU and dropout between the linear layers. Module names follow the authors' code.
+
+    Args:
+        num_classes: Output classes (default 10, or the length of ``labels``).
+        in_chans: Input channels (3 for RGB).
+        dropout: Dropout after ``fc1`` and ``fc2`` (report: 0.3; the authors' code used 0.5).
+        widths: Output channels of the three conv stages.
+        hidden: Widths of ``fc1`` and ``fc2``.
+        input_size: ``(H, W)`` of the input; the flatten size is derived from it.
+        labels: Class names; defaults to :data:`alnumzoo.CIFAR10` for 10 classes.
+    """
+
+    arch = "cifar_cnn"
+
+    def __init__(
+        self,
+        num_classes: int | None = None,
+        in_chans: int = 3,
+        *,
+        dropout: float = 0.3,
+        widths: tuple[int, int, int] = (32, 64, 128),
+        hidden: tuple[int, int] = (100, 50),
+        input_size: tuple[int, int] = (32, 32),
+        labels: LabelsLike = None,
+    ) -> None:
+        n, label_map = resolve_labels(labels, num_classes, CIFAR10, 10)
+        h, w = (int(s) for s in input_size)
+        fh, fw = h // 8, w // 8
+        if fh < 1 or fw < 1:
+            raise ValueError(f"input_size must be at least (8, 8), got {(h, w)}")
+        super().__init__(
+            num_classes=n,
+            in_chans=in_chans,
+            input_size=(h, w),
+            labels=label_map,
+            init_args={
+                "num_classes": n,
+                "in_chans": in_chans,
+                "dropout": dropout,
+                "widths": list(widths),
+                "hidden": list(hidden),
+                "input_size": [h, w],
+            },
+        )
+        self.layer1 = conv_stage(in_chans, widths[0])
+        self.layer2 = conv_stage(widths[0], widths[1])
+        self.layer3 = conv_stage(widths[1], widths[2])
+        self.fc1 = nn.Linear(widths[2] * fh * fw, hidden[0])
+        self.dropout1 = nn.Dropout(dropout)
+        self.fc2 = nn.Linear(hidden[0], hidden[1])
+        self.dropout2 = nn.Dropout(dropout)
+        self.fc3 = nn.Linear(hidden[1], n)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of shape ``(N, num_classes)`` for images ``(N, in_chans, H, W)`` in [0, 1]."""
+        self.check_input(x)
+        x = self.layer3(self.layer2(self.layer1(x)))
+        x = self.dropout1(torch.relu(self.fc1(torch.flatten(x, 1))))
+        x = self.dropout2(torch.relu(self.fc2(x)))
+        logits: torch.Tensor = self.fc3(x)
+        return logits

@@ -1,0 +1,105 @@
+"""EfficientNet-B2 from timm, as fine-tuned in report 003 (Stanford Dogs breeds)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import timm
+import torch
+from torch import nn
+
+from alnumzoo.labels import DOG_BREEDS
+from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
+
+__all__ = ["TIMM_IMAGENET_WEIGHTS", "EfficientNetB2", "efficientnet_b2"]
+
+#: timm's ImageNet-1k weights the report started from (downloaded by timm from the Hub).
+TIMM_IMAGENET_WEIGHTS = "timm/efficientnet_b2.ra_in1k"
+
+
+class EfficientNetB2(ZooModel):
+    """A thin wrapper around ``timm.create_model("efficientnet_b2")`` adding labels and checks.
+
+    The timm network lives in :attr:`model`; a plain timm ``state_dict`` (keys without the
+    ``model.`` prefix, e.g. a checkpoint saved by the report's code) also loads with
+    ``strict=True``.
+
+    Args:
+        num_classes: Output classes (report: 25 breeds).
+        in_chans: Input channels.
+        pretrained: Start from timm's ImageNet weights (:data:`TIMM_IMAGENET_WEIGHTS`); needs
+            the Hub or a warm Hugging Face cache. ``False`` builds offline.
+        drop_rate: Dropout before the classifier (timm's ``drop_rate``).
+        drop_path_rate: Stochastic depth (timm's ``drop_path_rate``).
+        labels: Class names; defaults to :data:`alnumzoo.DOG_BREEDS` when their count matches.
+        **timm_kwargs: Passed on to ``timm.create_model``.
+    """
+
+    arch = "efficientnet_b2"
+
+    def __init__(
+        self,
+        num_classes: int | None = 25,
+        in_chans: int = 3,
+        *,
+        pretrained: bool = False,
+        drop_rate: float = 0.3,
+        drop_path_rate: float = 0.2,
+        labels: LabelsLike = None,
+        **timm_kwargs: Any,
+    ) -> None:
+        n, label_map = resolve_labels(labels, num_classes, DOG_BREEDS, 25)
+        super().__init__(
+            num_classes=n,
+            in_chans=in_chans,
+            input_size=None,
+            labels=label_map,
+            init_args={
+                "num_classes": n,
+                "in_chans": in_chans,
+                "drop_rate": drop_rate,
+                "drop_path_rate": drop_path_rate,
+                **timm_kwargs,
+            },
+        )
+        self.model: nn.Module = timm.create_model(
+            "efficientnet_b2",
+            pretrained=pretrained,
+            num_classes=n,
+            in_chans=in_chans,
+            drop_rate=drop_rate,
+            drop_path_rate=drop_path_rate,
+            **timm_kwargs,
+        )
+        self.register_load_state_dict_pre_hook(_accept_plain_timm_keys)  # type: ignore[no-untyped-call]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of shape ``(N, num_classes)`` for images ``(N, in_chans, H, W)``."""
+        self.check_input(x)
+        out: torch.Tensor = self.model(x)
+        return out
+
+
+def _accept_plain_timm_keys(
+    module: nn.Module, state_dict: dict[str, Any], prefix: str, *args: Any
+) -> None:
+    wrapped = prefix + "model."
+    for key in [k for k in state_dict if k.startswith(prefix) and not k.startswith(wrapped)]:
+        state_dict[wrapped + key[len(prefix) :]] = state_dict.pop(key)
+
+
+def efficientnet_b2(
+    num_classes: int | None = 25,
+    pretrained: bool = False,
+    *,
+    in_chans: int = 3,
+    labels: LabelsLike = None,
+    **kwargs: Any,
+) -> EfficientNetB2:
+    """Build timm's EfficientNet-B2 with a ``num_classes``-way head (report 003 default: 25).
+
+    ``pretrained=True`` loads timm's ImageNet weights (:data:`TIMM_IMAGENET_WEIGHTS`) for
+    fine-tuning; no dog-breed weights are published by alnumzoo yet. Without weights it builds
+    offline. See :class:`EfficientNetB2` for the other arguments.
+    """
+    return EfficientNetB2(num_classes, in_chans, pretrained=pretrained, labels=labels, **kwargs)

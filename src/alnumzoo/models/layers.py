@@ -1,0 +1,18 @@
+"""Building blocks shared by the course architectures (kept in the authors' Sequential order so
+their state-dict keys stay ``layerN.<index>.…``)."""
+
+from __future__ import annotations
+
+from torch import nn
+
+__all__ = ["conv_bn_relu", "conv_stage"]
+
+
+def conv_bn_relu(cin: int, cout: int, kernel: int) -> list[nn.Module]:
+    """``Conv2d(k, stride 1, 'same' padding, bias) → BatchNorm2d → ReLU`` as a list of modules."""
+    return [nn.Conv2d(cin, cout, kernel, 1, kernel // 2), nn.BatchNorm2d(cout), nn.ReLU()]
+
+
+def conv_stage(cin: int, cout: int, kernel: int = 5, pool: int = 2) -> nn.Sequential:
+    """One conv-BN-ReLU followed by ``MaxPool2d(pool)``, the stage all four course nets use."""
+    return nn.Sequential(*conv_bn_relu(cin, cout, kernel), nn.MaxPool2d(pool))

@@ -1,0 +1,106 @@
+"""LiteResNet: the light residual net of report 001 (alnum52 at 90x90)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from alnumzoo.labels import ALNUM52
+from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
+
+__all__ = ["LiteResNet"]
+
+
+def _halve(size: int) -> int:
+    # Every strided layer here (7x7/s2/p3, maxpool 3/s2/p1, 3x3/s2/p1, 1x1/s2) maps n -> ceil(n/2).
+    return (size + 1) // 2
+
+
+class LiteResNet(ZooModel):
+    """ResNet-style stem plus one residual conv per stage, each halving the resolution.
+
+    Stem: ``conv1`` (7x7, stride 2, no bias) → ``bn1`` → ReLU → 3x3/2 max pool. Stage ``i``
+    (numbered from 2, as in the authors' code) computes
+    ``relu(bn{i}(conv{i}(x)) + downsample{i-1}(x))`` where ``conv{i}`` is a 3x3 stride-2 conv and
+    ``downsample{i-1}`` a 1x1 stride-2 conv with BatchNorm. Then flatten → dropout → ``fc``.
+    Convs use Kaiming-normal (fan_out, relu) init, BatchNorm weight 1 and bias 0.
+
+    The report's final model (the default) has ``widths=(32, 32, 64, 128)``:
+    90 → 45 → 23 → 12 → 6 → 3, flatten 128·3·3. Its earlier variant is ``widths=(64, 64, 128)``
+    (flatten 4608). The flatten size always follows ``input_size``.
+
+    Args:
+        num_classes: Output classes (default 52, or the length of ``labels``).
+        in_chans: Input channels.
+        widths: Stem width followed by the output width of each residual stage.
+        dropout: Dropout before ``fc`` (report: 0.4).
+        input_size: ``(H, W)`` of the input (report: 90x90).
+        labels: Class names; defaults to :data:`alnumzoo.ALNUM52` for 52 classes.
+    """
+
+    arch = "lite_resnet"
+
+    def __init__(
+        self,
+        num_classes: int | None = None,
+        in_chans: int = 1,
+        *,
+        widths: Sequence[int] = (32, 32, 64, 128),
+        dropout: float = 0.4,
+        input_size: tuple[int, int] = (90, 90),
+        labels: LabelsLike = None,
+    ) -> None:
+        n, label_map = resolve_labels(labels, num_classes, ALNUM52, 52)
+        widths = [int(w) for w in widths]
+        if len(widths) < 2:
+            raise ValueError(f"widths needs a stem width and at least one stage, got {widths}")
+        h, w = (int(s) for s in input_size)
+        super().__init__(
+            num_classes=n,
+            in_chans=in_chans,
+            input_size=(h, w),
+            labels=label_map,
+            init_args={
+                "num_classes": n,
+                "in_chans": in_chans,
+                "widths": widths,
+                "dropout": dropout,
+                "input_size": [h, w],
+            },
+        )
+        self.conv1 = nn.Conv2d(in_chans, widths[0], 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(widths[0])
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        self._stage_ids = list(range(2, len(widths) + 1))
+        for i, (cin, cout) in zip(self._stage_ids, itertools.pairwise(widths), strict=True):
+            self.add_module(f"conv{i}", nn.Conv2d(cin, cout, 3, 2, 1, bias=False))
+            self.add_module(f"bn{i}", nn.BatchNorm2d(cout))
+            self.add_module(
+                f"downsample{i - 1}",
+                nn.Sequential(nn.Conv2d(cin, cout, 1, 2, bias=False), nn.BatchNorm2d(cout)),
+            )
+        fh, fw = h, w
+        for _ in range(len(widths) + 1):
+            fh, fw = _halve(fh), _halve(fw)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(widths[-1] * fh * fw, n)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of shape ``(N, num_classes)`` for images ``(N, in_chans, H, W)`` in [0, 1]."""
+        self.check_input(x)
+        x = self.maxpool(torch.relu(self.bn1(self.conv1(x))))
+        for i in self._stage_ids:
+            identity = self.get_submodule(f"downsample{i - 1}")(x)
+            x = self.get_submodule(f"bn{i}")(self.get_submodule(f"conv{i}")(x))
+            x = torch.relu(x + identity)
+        logits: torch.Tensor = self.fc(self.dropout(torch.flatten(x, 1)))
+        return logits

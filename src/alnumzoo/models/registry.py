@@ -1,0 +1,163 @@
+"""Model registry: stable names for architectures (``arch``) and pretrained variants
+(``arch.tag``), with the metadata a user needs to choose one."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from torch import nn
+
+from alnumzoo.labels import LabelMap
+
+__all__ = [
+    "ModelEntry",
+    "create_model",
+    "get_model_entry",
+    "list_models",
+    "register_model",
+]
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """Everything the registry knows about one architecture or pretrained variant.
+
+    Attributes:
+        name: Registry name, ``arch`` or ``arch.tag``.
+        builder: Callable that builds the model from keyword arguments.
+        task: What the model classifies (e.g. ``"alnum52 characters"``).
+        input_size: ``(C, H, W)`` the model expects.
+        num_classes: Outputs of the default build.
+        labels: Class names of the default build, if known.
+        num_params: Parameter count of the default build (checked against the model in tests).
+        source: The course report the architecture comes from.
+        description: One-line summary.
+        kwargs: Constructor arguments this entry applies by default.
+        metrics: Accuracies keyed by metric name (``"report_top1"``: the report's figure;
+            measured figures are added by the entries that ship weights).
+        weights: Where the pretrained weights live, or ``None`` when none are published.
+    """
+
+    name: str
+    builder: Callable[..., nn.Module]
+    task: str
+    input_size: tuple[int, int, int]
+    num_classes: int
+    labels: LabelMap | None
+    num_params: int
+    source: str
+    description: str = ""
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    weights: Any = None
+
+    @property
+    def arch(self) -> str:
+        """Architecture part of the name."""
+        return self.name.split(".", 1)[0]
+
+    @property
+    def tag(self) -> str | None:
+        """Variant part of the name (``None`` for a bare architecture)."""
+        parts = self.name.split(".", 1)
+        return parts[1] if len(parts) == 2 else None
+
+    @property
+    def has_weights(self) -> bool:
+        """Whether pretrained weights are published for this entry."""
+        return self.weights is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready metadata (no builder)."""
+        return {
+            "name": self.name,
+            "arch": self.arch,
+            "tag": self.tag,
+            "task": self.task,
+            "input_size": list(self.input_size),
+            "num_classes": self.num_classes,
+            "labels": self.labels.to_dict() if self.labels else None,
+            "num_params": self.num_params,
+            "source": self.source,
+            "description": self.description,
+            "kwargs": dict(self.kwargs),
+            "metrics": dict(self.metrics),
+            "has_weights": self.has_weights,
+        }
+
+
+_REGISTRY: dict[str, ModelEntry] = {}
+
+
+def register_model(entry: ModelEntry) -> ModelEntry:
+    """Add ``entry`` to the registry and return it.
+
+    Raises:
+        ValueError: the name is taken or malformed.
+    """
+    if entry.name in _REGISTRY:
+        raise ValueError(f"a model named {entry.name!r} is already registered")
+    if entry.name.count(".") > 1 or not all(entry.name.split(".")):
+        raise ValueError(f"model names are 'arch' or 'arch.tag', got {entry.name!r}")
+    object.__setattr__(entry, "kwargs", MappingProxyType(dict(entry.kwargs)))
+    _REGISTRY[entry.name] = entry
+    return entry
+
+
+def get_model_entry(name: str) -> ModelEntry:
+    """Registry entry called ``name``.
+
+    Raises:
+        KeyError: unknown name; the message suggests close matches.
+    """
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(
+            f"unknown model {name!r}{hint} (alnumzoo.list_models() lists them all)"
+        ) from None
+
+
+def list_models(pattern: str | None = None, *, pretrained: bool = False) -> list[str]:
+    """Sorted registry names, optionally filtered.
+
+    Args:
+        pattern: Shell-style wildcard (``"*cnn*"``); matched case-insensitively.
+        pretrained: Only entries with published weights.
+    """
+    names = sorted(_REGISTRY)
+    if pattern:
+        names = [n for n in names if fnmatch.fnmatch(n.lower(), pattern.lower())]
+    if pretrained:
+        names = [n for n in names if _REGISTRY[n].has_weights]
+    return names
+
+
+def create_model(name: str, *, pretrained: bool = False, **kwargs: Any) -> nn.Module:
+    """Build the model registered as ``name``.
+
+    Args:
+        name: An architecture (``"lite_resnet"``) or variant (``"lite_resnet.alnum52"``).
+        pretrained: Load the variant's published weights (see :func:`alnumzoo.from_pretrained`
+            for the options of that path).
+        **kwargs: Constructor arguments overriding the entry's defaults.
+
+    Raises:
+        KeyError: unknown name.
+        ValueError: ``pretrained=True`` for an entry without published weights.
+    """
+    entry = get_model_entry(name)
+    if pretrained:
+        raise ValueError(
+            f"no pretrained weights are published for {name!r}; models with weights: "
+            f"{list_models(pretrained=True)}"
+        )
+    return entry.builder(**{**entry.kwargs, **kwargs})
