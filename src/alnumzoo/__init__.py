@@ -8,6 +8,15 @@ Example:
 """
 
 from alnumzoo._version import __version__
+from alnumzoo.data import (
+    Alnum52Folder,
+    Alnum52Rendered,
+    Cifar10,
+    DeviceLoader,
+    FashionMNIST,
+    StanfordDogs,
+    build_alnum52,
+)
 from alnumzoo.labels import (
     ALNUM52,
     CIFAR10,
@@ -43,15 +52,22 @@ __all__ = [
     "CRNN",
     "DOG_BREEDS",
     "FASHION_MNIST",
+    "Alnum52Folder",
+    "Alnum52Rendered",
     "BottleneckCNN",
+    "Cifar10",
     "CifarCNN",
+    "DeviceLoader",
     "EfficientNetB2",
+    "FashionMNIST",
     "LabelMap",
     "LiteResNet",
     "ModelEntry",
     "ParameterBudgetError",
+    "StanfordDogs",
     "ZooModel",
     "__version__",
+    "build_alnum52",
     "char_to_hex",
     "check_parameter_budget",
     "count_parameters",

@@ -1,0 +1,53 @@
+"""Data sets (alnum52, Fashion-MNIST, CIFAR-10, Stanford Dogs), the alnum52 renderer and the
+on-device batch loader."""
+
+from alnumzoo.data.alnum52 import Alnum52Folder, Alnum52Rendered
+from alnumzoo.data.alnum52_build import (
+    BuildResult,
+    build_alnum52,
+    family_group,
+    split_fonts_by_family,
+)
+from alnumzoo.data.base import DatasetFormatError, InMemoryImageDataset
+from alnumzoo.data.cifar10 import Cifar10
+from alnumzoo.data.device_loader import AUGMENT_PRESETS, BatchAugment, DeviceLoader
+from alnumzoo.data.dogs import (
+    CleaningReport,
+    StanfordDogs,
+    dogs_eval_transform,
+    dogs_train_transform,
+)
+from alnumzoo.data.fashion_mnist import DEFAULT_FASHION_MNIST_ROOT, FashionMNIST, read_idx
+from alnumzoo.data.fonts import DEFAULT_FONT_DIRS, FontInfo, find_font_files, screen_font
+from alnumzoo.data.render import RenderStyle, render_glyph
+from alnumzoo.data.safe_npy import UnsafeArrayError, load_image_array
+
+__all__ = [
+    "AUGMENT_PRESETS",
+    "DEFAULT_FASHION_MNIST_ROOT",
+    "DEFAULT_FONT_DIRS",
+    "Alnum52Folder",
+    "Alnum52Rendered",
+    "BatchAugment",
+    "BuildResult",
+    "Cifar10",
+    "CleaningReport",
+    "DatasetFormatError",
+    "DeviceLoader",
+    "FashionMNIST",
+    "FontInfo",
+    "InMemoryImageDataset",
+    "RenderStyle",
+    "StanfordDogs",
+    "UnsafeArrayError",
+    "build_alnum52",
+    "dogs_eval_transform",
+    "dogs_train_transform",
+    "family_group",
+    "find_font_files",
+    "load_image_array",
+    "read_idx",
+    "render_glyph",
+    "screen_font",
+    "split_fonts_by_family",
+]

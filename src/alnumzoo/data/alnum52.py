@@ -1,0 +1,130 @@
+"""The 52-class alphanumeric font set: the course's on-disk format and the rendered stand-in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+
+from alnumzoo.data.base import DatasetFormatError, InMemoryImageDataset, require_dir
+from alnumzoo.data.safe_npy import load_image_array
+from alnumzoo.labels import ALNUM52
+
+__all__ = ["Alnum52Folder", "Alnum52Rendered", "Split"]
+
+Split = Literal["train", "valid"]
+Transform = Callable[[torch.Tensor], torch.Tensor] | None
+
+
+def _to_uint8(array: np.ndarray, path: Path) -> np.ndarray:
+    if array.ndim == 3 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim != 2:
+        raise DatasetFormatError(
+            f"{path}: expected an image array of shape (1, H, W) or (H, W), got {array.shape}"
+        )
+    if array.dtype == np.uint8:
+        return np.asarray(array)
+    if array.dtype.kind == "f" and float(array.max(initial=0.0)) <= 1.0:
+        array = array * 255.0
+    out: np.ndarray = np.clip(np.rint(array), 0, 255).astype(np.uint8)
+    return out
+
+
+class Alnum52Folder(InMemoryImageDataset):
+    """Reader for the course's alnum52 files: ``<root>/<split>/<hex>/<n>_<hex>.npy``.
+
+    Each file holds an ``image`` array of shape ``(1, 100, 100)`` (pickled dict, plain array or
+    ``.npz``; pickles are read by a loader that can only rebuild arrays). Items are what the
+    course loader returned: a float tensor ``(1, H, W)`` in [0, 1], upright, and the label index
+    in :data:`alnumzoo.ALNUM52` order, which is fixed by the folder's hex code, never by
+    folder listing order.
+
+    Args:
+        root: Folder holding ``train/`` and ``valid/``.
+        split: ``"train"`` or ``"valid"``.
+        transform: Optional callable applied to each float image.
+
+    Raises:
+        DatasetFormatError: the split folder is missing, has no class folders, or holds a folder
+            that is not one of the 52 hex codes.
+        alnumzoo.data.UnsafeArrayError: a file would need to execute code.
+    """
+
+    def __init__(self, root: str | Path, split: Split = "train", transform: Transform = None):
+        if split not in ("train", "valid"):
+            raise ValueError(f"split must be 'train' or 'valid', got {split!r}")
+        base = require_dir(
+            Path(root) / split, f"the course layout <root>/{split}/<hex code>/<n>_<hex>.npy"
+        )
+        images: list[np.ndarray] = []
+        targets: list[int] = []
+        class_dirs = sorted(p for p in base.iterdir() if p.is_dir())
+        if not class_dirs:
+            raise DatasetFormatError(
+                f"expected hex-named class folders (30, 41, 61, ...) in {base}"
+            )
+        for class_dir in class_dirs:
+            try:
+                label = ALNUM52.index_of_folder(class_dir.name.lower())
+            except KeyError as exc:
+                raise DatasetFormatError(f"{class_dir}: {exc.args[0]}") from None
+            for file in sorted(class_dir.glob("*.np[yz]")):
+                images.append(_to_uint8(load_image_array(file), file))
+                targets.append(label)
+        if not images:
+            raise DatasetFormatError(f"found no .npy files under {base}/<hex code>/")
+        shapes = {im.shape for im in images}
+        if len(shapes) != 1:
+            raise DatasetFormatError(f"images under {base} differ in size: {sorted(shapes)}")
+        super().__init__(
+            torch.from_numpy(np.stack(images)).unsqueeze(1),
+            torch.tensor(targets, dtype=torch.long),
+            ALNUM52,
+            transform,
+        )
+
+
+class Alnum52Rendered(InMemoryImageDataset):
+    """The rendered alnum52 stand-in written by :func:`alnumzoo.data.build_alnum52`.
+
+    Loads ``images.npy`` (``uint8``, ``(N, H, W)``, read without pickle support) and
+    ``manifest.json`` from ``root``; the manifest says which rows belong to which split and class.
+
+    Args:
+        root: Output folder of :func:`~alnumzoo.data.build_alnum52`.
+        split: ``"train"`` or ``"valid"`` (valid fonts' families never appear in train).
+        transform: Optional callable applied to each float image.
+
+    Raises:
+        DatasetFormatError: ``root`` holds no rendered set, or its files disagree.
+    """
+
+    def __init__(self, root: str | Path, split: Split = "train", transform: Transform = None):
+        root = Path(root)
+        manifest_path = root / "manifest.json"
+        if not manifest_path.is_file():
+            raise DatasetFormatError(
+                f"expected a rendered alnum52 set (manifest.json + images.npy) in {root}; "
+                "create one with `alnumzoo render-alnum52 DIR` or alnumzoo.data.build_alnum52"
+            )
+        manifest = json.loads(manifest_path.read_text())
+        self.manifest = manifest
+        if split not in manifest.get("splits", {}):
+            raise ValueError(f"split must be one of {sorted(manifest.get('splits', {}))}")
+        info = manifest["splits"][split]
+        start, per_class = int(info["start"]), int(info["per_class"])
+        stop = start + per_class * len(ALNUM52)
+        array = np.load(root / "images.npy", mmap_mode="r", allow_pickle=False)
+        if array.dtype != np.uint8 or array.ndim != 3 or array.shape[0] < stop:
+            raise DatasetFormatError(
+                f"{root / 'images.npy'}: expected uint8 (N>={stop}, H, W), got "
+                f"{array.dtype} {array.shape}"
+            )
+        images = torch.from_numpy(np.array(array[start:stop])).unsqueeze(1)
+        targets = torch.arange(len(ALNUM52)).repeat_interleave(per_class)
+        super().__init__(images, targets, ALNUM52, transform)

@@ -1,0 +1,83 @@
+"""In-memory image data sets: uint8 tensors plus labels, served as float images in [0, 1]."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset
+
+from alnumzoo.labels import LabelMap
+
+__all__ = ["DatasetFormatError", "InMemoryImageDataset", "require_dir"]
+
+
+class DatasetFormatError(ValueError):
+    """A data set root is missing or not laid out as expected; the message says what and where."""
+
+
+def require_dir(path: Path, what: str) -> Path:
+    """Return ``path`` if it is a directory, else raise :class:`DatasetFormatError` naming
+    ``what`` (the layout that was expected there)."""
+    if not path.is_dir():
+        raise DatasetFormatError(f"expected {what} at {path}, but there is no such directory")
+    return path
+
+
+class InMemoryImageDataset(Dataset[tuple[torch.Tensor, int]]):
+    """A data set held as one ``uint8`` tensor ``(N, C, H, W)`` with ``int64`` targets.
+
+    Indexing returns ``(image, label)`` with the image as ``float32`` in [0, 1], as the
+    reports' loaders produced it, optionally passed through ``transform``. The raw tensors are
+    exposed as :attr:`images` and :attr:`targets` for :class:`alnumzoo.data.DeviceLoader`,
+    which moves them to the training device once and augments whole batches there.
+
+    Args:
+        images: ``uint8`` tensor ``(N, C, H, W)``.
+        targets: Class indices ``(N,)``.
+        labels: The label map of the classes.
+        transform: Optional callable applied to each float image.
+    """
+
+    def __init__(
+        self,
+        images: torch.Tensor,
+        targets: torch.Tensor,
+        labels: LabelMap,
+        transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    ) -> None:
+        if images.dtype != torch.uint8 or images.dim() != 4:
+            raise ValueError(
+                f"expected uint8 images of shape (N, C, H, W), got {images.dtype} "
+                f"{tuple(images.shape)}"
+            )
+        if targets.shape != (images.shape[0],):
+            raise ValueError(
+                f"expected {images.shape[0]} targets, got shape {tuple(targets.shape)}"
+            )
+        if len(targets) and (int(targets.min()) < 0 or int(targets.max()) >= len(labels)):
+            raise ValueError(f"targets must lie in [0, {len(labels)}), the label map's range")
+        self.images = images
+        self.targets = targets.long()
+        self.labels = labels
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        image = self.images[index].float().div_(255)
+        if self.transform is not None:
+            image = self.transform(image)
+        return image, int(self.targets[index])
+
+    def subset(self, indices: torch.Tensor) -> InMemoryImageDataset:
+        """A new data set holding the rows ``indices`` (sharing no storage with this one)."""
+        return InMemoryImageDataset(
+            self.images[indices].clone(), self.targets[indices].clone(), self.labels, self.transform
+        )
+
+    def class_counts(self) -> list[int]:
+        """Number of images per class, in label order."""
+        return [int(c) for c in torch.bincount(self.targets, minlength=len(self.labels))]
