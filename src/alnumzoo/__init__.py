@@ -17,6 +17,7 @@ from alnumzoo.data import (
     StanfordDogs,
     build_alnum52,
 )
+from alnumzoo.hub import LoadReport, from_pretrained, push_to_hub, save_pretrained
 from alnumzoo.labels import (
     ALNUM52,
     CIFAR10,
@@ -62,6 +63,7 @@ __all__ = [
     "FashionMNIST",
     "LabelMap",
     "LiteResNet",
+    "LoadReport",
     "ModelEntry",
     "ParameterBudgetError",
     "StanfordDogs",
@@ -73,8 +75,11 @@ __all__ = [
     "count_parameters",
     "create_model",
     "efficientnet_b2",
+    "from_pretrained",
     "get_model_entry",
     "hex_to_char",
     "list_models",
+    "push_to_hub",
     "register_model",
+    "save_pretrained",
 ]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
 
 import torch
 from torch import nn
@@ -13,6 +14,7 @@ from alnumzoo.labels import LabelMap
 __all__ = ["LabelsLike", "ZooModel", "resolve_labels"]
 
 LabelsLike = LabelMap | Sequence[str] | None
+ModelT = TypeVar("ModelT", bound="ZooModel")
 
 
 def resolve_labels(
@@ -60,6 +62,10 @@ class ZooModel(nn.Module):
     """
 
     arch: ClassVar[str] = "zoo_model"
+    #: Module holding the classifier rows (re-initialised when the class count changes).
+    head_name: ClassVar[str] = "fc"
+    #: First convolution (adapted when the input channel count changes).
+    stem_name: ClassVar[str] = "layer1.0"
 
     def __init__(
         self,
@@ -78,6 +84,28 @@ class ZooModel(nn.Module):
         self.input_size = input_size
         self.labels = labels
         self.init_args = dict(init_args)
+        #: Set by :func:`alnumzoo.from_pretrained`: where the weights came from.
+        self.load_report: Any = None
+
+    @classmethod
+    def from_pretrained(cls: type[ModelT], name_or_path: str | Path, **kwargs: Any) -> ModelT:
+        """Load pretrained weights into this class; see :func:`alnumzoo.from_pretrained`.
+
+        Raises:
+            TypeError: the weights are for another architecture.
+        """
+        from alnumzoo.hub.load import from_pretrained
+
+        model = from_pretrained(name_or_path, **kwargs)
+        if not isinstance(model, cls):
+            raise TypeError(f"{name_or_path} holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
+
+    def save_pretrained(self, save_directory: str | Path, **kwargs: Any) -> Path:
+        """Save this model; see :func:`alnumzoo.save_pretrained`."""
+        from alnumzoo.hub.save import save_pretrained
+
+        return save_pretrained(self, save_directory, **kwargs)
 
     @property
     def expected_shape(self) -> str:

@@ -35,6 +35,7 @@ class BottleneckCNN(ZooModel):
     """
 
     arch = "bottleneck_cnn"
+    head_name = "fc2"
 
     def __init__(
         self,

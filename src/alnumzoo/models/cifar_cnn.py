@@ -29,6 +29,7 @@ class CifarCNN(ZooModel):
     """
 
     arch = "cifar_cnn"
+    head_name = "fc3"
 
     def __init__(
         self,

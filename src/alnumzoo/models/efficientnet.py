@@ -36,6 +36,8 @@ class EfficientNetB2(ZooModel):
     """
 
     arch = "efficientnet_b2"
+    head_name = "model.classifier"
+    stem_name = "model.conv_stem"
 
     def __init__(
         self,

@@ -42,6 +42,7 @@ class LiteResNet(ZooModel):
     """
 
     arch = "lite_resnet"
+    stem_name = "conv1"
 
     def __init__(
         self,

@@ -14,12 +14,42 @@ from torch import nn
 from alnumzoo.labels import LabelMap
 
 __all__ = [
+    "HubWeights",
     "ModelEntry",
+    "TimmPretrained",
     "create_model",
     "get_model_entry",
     "list_models",
     "register_model",
 ]
+
+
+@dataclass(frozen=True)
+class HubWeights:
+    """Published weights of a registry entry, pinned to an exact file.
+
+    Attributes:
+        repo_id: Hugging Face Hub repository (``org/name``).
+        revision: The 40-hex commit the file is read from.
+        sha256: Full sha256 of the weights file, checked on every load.
+        filename: Weights file in the repository.
+    """
+
+    repo_id: str
+    revision: str
+    sha256: str
+    filename: str = "model.safetensors"
+
+
+@dataclass(frozen=True)
+class TimmPretrained:
+    """Weights that timm itself loads (``pretrained=True``), e.g. ImageNet starting points.
+
+    Attributes:
+        hf_id: timm's Hub id of the weights.
+    """
+
+    hf_id: str
 
 
 @dataclass(frozen=True)
@@ -39,7 +69,8 @@ class ModelEntry:
         kwargs: Constructor arguments this entry applies by default.
         metrics: Accuracies keyed by metric name (``"report_top1"``: the report's figure;
             measured figures are added by the entries that ship weights).
-        weights: Where the pretrained weights live, or ``None`` when none are published.
+        weights: :class:`HubWeights`, :class:`TimmPretrained`, or ``None`` when no weights are
+            published.
     """
 
     name: str
@@ -53,7 +84,7 @@ class ModelEntry:
     description: str = ""
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     metrics: Mapping[str, float] = field(default_factory=dict)
-    weights: Any = None
+    weights: HubWeights | TimmPretrained | None = None
 
     @property
     def arch(self) -> str:
@@ -156,8 +187,14 @@ def create_model(name: str, *, pretrained: bool = False, **kwargs: Any) -> nn.Mo
     """
     entry = get_model_entry(name)
     if pretrained:
-        raise ValueError(
-            f"no pretrained weights are published for {name!r}; models with weights: "
-            f"{list_models(pretrained=True)}"
-        )
+        if isinstance(entry.weights, TimmPretrained):
+            return entry.builder(**{**entry.kwargs, **kwargs, "pretrained": True})
+        if entry.weights is None:
+            raise ValueError(
+                f"no pretrained weights are published for {name!r}; models with weights: "
+                f"{list_models(pretrained=True)}"
+            )
+        from alnumzoo.hub.load import from_pretrained
+
+        return from_pretrained(name, **kwargs)
     return entry.builder(**{**entry.kwargs, **kwargs})

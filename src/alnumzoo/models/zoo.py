@@ -12,7 +12,7 @@ from alnumzoo.models.cifar_cnn import CifarCNN
 from alnumzoo.models.crnn import CRNN
 from alnumzoo.models.efficientnet import TIMM_IMAGENET_WEIGHTS, EfficientNetB2
 from alnumzoo.models.lite_resnet import LiteResNet
-from alnumzoo.models.registry import ModelEntry, register_model
+from alnumzoo.models.registry import ModelEntry, TimmPretrained, register_model
 
 __all__: list[str] = []
 
@@ -136,5 +136,6 @@ register_model(
         f"starts from timm's ImageNet weights ({TIMM_IMAGENET_WEIGHTS}) for fine-tuning; "
         "no dog-breed weights are published yet",
         metrics={"report_top1": 93.1},
+        weights=TimmPretrained(TIMM_IMAGENET_WEIGHTS),
     )
 )

@@ -1,0 +1,50 @@
+"""Checksums and atomic writes for weight files."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["WeightsIntegrityError", "atomic_write", "sha256_file", "verify_sha256"]
+
+
+class WeightsIntegrityError(RuntimeError):
+    """A weights file does not have the sha256 it was registered with."""
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_sha256(path: str | Path, expected: str) -> str:
+    """Return the file's sha256; raise :class:`WeightsIntegrityError` unless it is ``expected``."""
+    actual = sha256_file(path)
+    if actual != expected.lower():
+        raise WeightsIntegrityError(
+            f"sha256 mismatch for {path}: expected {expected.lower()}, got {actual}. The file "
+            "is corrupt or was replaced; delete it (or its Hugging Face cache entry) and download "
+            "it again"
+        )
+    return actual
+
+
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place, so a
+    crash never leaves a half-written ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

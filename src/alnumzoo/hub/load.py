@@ -1,0 +1,302 @@
+"""Load weights from a local folder, a registry name or a Hub repository, verified and strict."""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from huggingface_hub import hf_hub_download
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    HfHubHTTPError,
+    LocalEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+
+from alnumzoo.hub.config import CONFIG_NAME, WEIGHTS_NAME, build_from_config, read_config
+from alnumzoo.hub.files import sha256_file, verify_sha256
+from alnumzoo.labels import LabelMap
+from alnumzoo.models.base import ZooModel
+from alnumzoo.models.registry import HubWeights, get_model_entry, list_models
+
+__all__ = ["LoadReport", "adapt_input_channels", "from_pretrained", "load_state_file"]
+
+_REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+(@[\w./-]+)?$")
+
+
+@dataclass
+class LoadReport:
+    """Where loaded weights came from and what was changed to fit them.
+
+    Attributes:
+        source: ``"local"``, ``"registry"`` or ``"hub"``.
+        location: Folder or repository id.
+        revision: Hub revision (commit, branch or tag), ``None`` for a folder.
+        path: The weights file that was read.
+        sha256: Its sha256 (verified against the registry's pin where there is one).
+        verified: Whether the sha256 was checked against a pinned value.
+        adapted: Human-readable changes (re-initialised head, adapted first conv).
+    """
+
+    source: str
+    location: str
+    revision: str | None
+    path: Path
+    sha256: str
+    verified: bool
+    adapted: list[str] = field(default_factory=list)
+
+
+def load_state_file(
+    path: str | Path, *, allow_pickle_formats: bool = False
+) -> dict[str, torch.Tensor]:
+    """Read a weights file into a state dict on the CPU.
+
+    ``.safetensors`` is always accepted. ``.bin``/``.pth``/``.pt`` pickles are read only when
+    ``allow_pickle_formats`` is set, and then with ``torch.load(weights_only=True)``.
+
+    Raises:
+        ValueError: corrupt, truncated or unsupported file.
+    """
+    path = Path(path)
+    if path.suffix in (".bin", ".pth", ".pt"):
+        if not allow_pickle_formats:
+            raise ValueError(
+                f"{path} is a pickle-based checkpoint; pass allow_pickle_formats=True to read it "
+                "with torch.load(weights_only=True), or convert it to safetensors"
+            )
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises many types for bad pickles
+            raise ValueError(f"{path}: not a loadable tensor checkpoint ({exc})") from exc
+        if not isinstance(state, dict) or not all(
+            isinstance(v, torch.Tensor) for v in state.values()
+        ):
+            raise ValueError(f"{path}: expected a flat state_dict of tensors")
+        return state
+    try:
+        return load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ValueError(
+            f"{path}: not a valid safetensors file (corrupt, truncated or another format): {exc}"
+        ) from exc
+
+
+def _download(
+    repo_id: str,
+    filename: str,
+    revision: str | None,
+    cache_dir: str | Path | None,
+    local_files_only: bool | None,
+    token: str | bool | None,
+) -> Path:
+    offline = local_files_only if local_files_only is not None else _offline_env()
+    try:
+        return Path(
+            hf_hub_download(
+                repo_id,
+                filename,
+                revision=revision,
+                cache_dir=cache_dir,
+                local_files_only=offline,
+                token=token,
+            )
+        )
+    except LocalEntryNotFoundError as exc:
+        raise FileNotFoundError(
+            f"{filename} of {repo_id} (revision {revision or 'main'}) is not in the Hugging Face "
+            f"cache{f' at {cache_dir}' if cache_dir else ''} and the Hub cannot be reached "
+            f"{'(offline mode)' if offline else ''}. With network, run: huggingface-cli download "
+            f"{repo_id} {filename} --revision {revision or 'main'}"
+            f"{f' --cache-dir {cache_dir}' if cache_dir else ''}; or pass a local folder"
+        ) from exc
+    except (RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError) as exc:
+        raise FileNotFoundError(f"{repo_id}@{revision or 'main'}/{filename}: {exc}") from exc
+    except HfHubHTTPError as exc:
+        raise ConnectionError(f"downloading {repo_id}/{filename} failed: {exc}") from exc
+
+
+def _offline_env() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes")
+
+
+def _adapt_head(
+    model: ZooModel, state: dict[str, torch.Tensor], old_labels: LabelMap | None
+) -> str | None:
+    prefix = model.head_name + "."
+    current = model.state_dict()
+    head_keys = [k for k in state if k.startswith(prefix)]
+    if all(state[k].shape == current[k].shape for k in head_keys) and old_labels == model.labels:
+        return None
+    kept = 0
+    for key in head_keys:
+        old = state.pop(key)
+        new = current[key].clone()
+        if old_labels is not None and model.labels is not None and old.dim() >= 1:
+            for i, name in enumerate(model.labels):
+                if name in old_labels:
+                    new[i] = old[old_labels.index(name)]
+                    kept += 1 if key.endswith("weight") else 0
+        state[key] = new
+    return f"head {model.head_name} re-initialised for {model.num_classes} classes" + (
+        f" (kept the pretrained rows of {kept} shared labels)" if kept else ""
+    )
+
+
+def adapt_input_channels(weight: torch.Tensor, in_chans: int) -> torch.Tensor:
+    """Adapt a conv kernel ``(O, I, k, k)`` to ``in_chans`` inputs, preserving its response.
+
+    To one channel: sum over the inputs (a grey image repeated over ``I`` channels gives the
+    same output). To more: repeat the kernel and scale by ``I / in_chans``. (timm's
+    ``adapt_input_conv`` assumes an RGB source, so it cannot grow a grey stem.)
+    """
+    old = weight.shape[1]
+    if in_chans == 1:
+        return weight.sum(dim=1, keepdim=True)
+    reps = -(-in_chans // old)
+    return weight.repeat(1, reps, 1, 1)[:, :in_chans] * (old / in_chans)
+
+
+def _adapt_stem(model: ZooModel, state: dict[str, torch.Tensor]) -> str | None:
+    key = model.stem_name + ".weight"
+    old = state.get(key)
+    if old is None or old.shape[1] == model.in_chans:
+        return None
+    state[key] = adapt_input_channels(old, model.in_chans)
+    return (
+        f"first conv {model.stem_name} adapted from {old.shape[1]} to {model.in_chans} "
+        "input channels"
+    )
+
+
+def _check_keys(model: ZooModel, state: dict[str, torch.Tensor], where: Path) -> None:
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    mismatched = sorted(
+        f"{k}: file {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}"
+        for k in set(state) & set(expected)
+        if state[k].shape != expected[k].shape
+    )
+    problems = [
+        f"missing keys {missing}" if missing else "",
+        f"unexpected keys {unexpected}" if unexpected else "",
+        f"shape mismatches {mismatched}" if mismatched else "",
+    ]
+    if any(problems):
+        raise ValueError(
+            f"weights in {where} do not fit {type(model).__name__}: "
+            + "; ".join(p for p in problems if p)
+        )
+
+
+def from_pretrained(
+    name_or_path: str | Path,
+    *,
+    revision: str | None = None,
+    cache_dir: str | Path | None = None,
+    local_files_only: bool | None = None,
+    token: str | bool | None = None,
+    num_classes: int | None = None,
+    labels: Sequence[str] | LabelMap | None = None,
+    in_chans: int | None = None,
+    strict: bool = True,
+    device: str | torch.device = "cpu",
+    weights_name: str | None = None,
+    allow_pickle_formats: bool = False,
+) -> ZooModel:
+    """Load a pretrained model by registry name, Hub repository or local folder.
+
+    ``name_or_path`` is one of: a folder holding ``config.json`` and weights; a registry name
+    with published weights (``"bottleneck_cnn.alnum52"``), downloaded at its pinned revision
+    and checked against its pinned sha256 on every load (cache hits too); or a Hub repository
+    id (``"org/name"`` or ``"org/name@revision"``). Downloads go through
+    ``huggingface_hub`` (its cache, ``HF_HUB_OFFLINE``, tokens and proxies).
+
+    The model is rebuilt from ``config.json`` and returned in eval mode on ``device``, with a
+    :class:`LoadReport` in ``model.load_report``. Nothing half-loaded is ever returned.
+
+    Args:
+        name_or_path: See above.
+        revision: Hub revision (overrides ``@revision``; a registry name keeps its pin).
+        cache_dir: Hugging Face cache folder.
+        local_files_only: Never touch the network (default: ``HF_HUB_OFFLINE``).
+        token: Hub token.
+        num_classes: New class count: the backbone is kept and the head re-initialised.
+        labels: New labels; rows of labels shared with the pretrained head are kept.
+        in_chans: New input channel count: the first conv is adapted (sum/repeat).
+        strict: Raise on missing/unexpected keys or shape mismatches (listing them).
+        device: Where to put the model.
+        weights_name: Weights file inside the folder/repo (default ``model.safetensors``).
+        allow_pickle_formats: Permit ``.bin``/``.pth`` files, read with
+            ``torch.load(weights_only=True)``.
+
+    Raises:
+        FileNotFoundError: not a folder, registry name or reachable repository; or not cached
+            while offline (the message says how to fetch it).
+        alnumzoo.hub.WeightsIntegrityError: the file's sha256 differs from the pinned one.
+        ValueError: the file is corrupt or its keys/shapes do not fit.
+    """
+    weights_name = weights_name or WEIGHTS_NAME
+    name = str(name_or_path)
+    pin: HubWeights | None = None
+    if Path(name).is_dir():
+        folder = Path(name)
+        config_path, weights_path = folder / CONFIG_NAME, folder / weights_name
+        for p in (config_path, weights_path):
+            if not p.is_file():
+                raise FileNotFoundError(f"expected {p.name} in {folder} (a save_pretrained folder)")
+        source, location, rev = "local", str(folder), None
+    else:
+        if "/" not in name and "@" not in name:
+            entry = get_model_entry(name)  # KeyError with suggestions for unknown names
+            if not isinstance(entry.weights, HubWeights):
+                raise FileNotFoundError(
+                    f"no pretrained weights are published for {name!r}; models with weights: "
+                    f"{list_models(pretrained=True)}"
+                )
+            pin = entry.weights
+            repo_id, rev, source = pin.repo_id, pin.revision, "registry"
+            weights_name = pin.filename
+        elif _REPO_ID.match(name):
+            repo_id, _, at_rev = name.partition("@")
+            rev, source = revision or at_rev or None, "hub"
+        else:
+            raise FileNotFoundError(
+                f"{name!r} is not a folder, a registry name or a Hub repository id (org/name)"
+            )
+        location = repo_id
+        args = (rev, cache_dir, local_files_only, token)
+        config_path = _download(repo_id, CONFIG_NAME, *args)
+        weights_path = _download(repo_id, weights_name, *args)
+    digest = verify_sha256(weights_path, pin.sha256) if pin else sha256_file(weights_path)
+    config = read_config(config_path)
+    state = load_state_file(weights_path, allow_pickle_formats=allow_pickle_formats)
+
+    overrides: dict[str, Any] = {}
+    old_labels = LabelMap.from_dict(config["labels"]) if config.get("labels") else None
+    if labels is not None or num_classes is not None:
+        overrides["labels"] = labels
+        overrides["num_classes"] = num_classes
+    if in_chans is not None:
+        overrides["in_chans"] = in_chans
+    model = build_from_config(config, **overrides)
+    adapted = [a for a in (_adapt_head(model, state, old_labels), _adapt_stem(model, state)) if a]
+    if strict:
+        _check_keys(model, state, weights_path)
+    model.load_state_dict(state, strict=strict)
+    model.load_report = LoadReport(
+        source, location, rev, weights_path, digest, pin is not None, adapted
+    )
+    for message in adapted:
+        warnings.warn(f"from_pretrained({name!r}): {message}", stacklevel=2)
+    return model.to(device).eval()

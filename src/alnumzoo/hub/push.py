@@ -1,0 +1,63 @@
+"""Upload a saved model folder to the Hugging Face Hub."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import HfApi
+
+from alnumzoo.hub.save import save_pretrained
+from alnumzoo.models.base import ZooModel
+
+__all__ = ["push_to_hub"]
+
+
+def push_to_hub(
+    model_or_dir: ZooModel | str | Path,
+    repo_id: str,
+    *,
+    token: str | None = None,
+    private: bool = False,
+    revision: str | None = None,
+    commit_message: str = "Upload alnumzoo model",
+    api: HfApi | None = None,
+) -> Any:
+    """Create ``repo_id`` if needed and upload a model (saved first) or a saved folder.
+
+    Uses ``HfApi.create_repo(exist_ok=True)`` then ``HfApi.upload_folder``.
+
+    Args:
+        model_or_dir: A model, or a folder written by :func:`save_pretrained`.
+        repo_id: Target repository (``org/name``).
+        token: Hub token (default: the logged-in one).
+        private: Create the repository as private.
+        revision: Branch to commit to.
+        commit_message: Commit message.
+        api: An ``HfApi`` to use (tests pass a fake one).
+
+    Returns:
+        The ``CommitInfo`` of the upload (its ``oid`` is the new commit).
+
+    Raises:
+        FileNotFoundError: the folder lacks ``model.safetensors`` or ``config.json``.
+    """
+    api = api or HfApi(token=token)
+    with tempfile.TemporaryDirectory() as tmp:
+        if isinstance(model_or_dir, ZooModel):
+            folder = save_pretrained(model_or_dir, Path(tmp) / "model")
+        else:
+            folder = Path(model_or_dir)
+            for needed in ("model.safetensors", "config.json"):
+                if not (folder / needed).is_file():
+                    raise FileNotFoundError(f"expected {needed} in {folder} (run save_pretrained)")
+        api.create_repo(repo_id, token=token, private=private, exist_ok=True, repo_type="model")
+        return api.upload_folder(
+            repo_id=repo_id,
+            folder_path=str(folder),
+            token=token,
+            revision=revision,
+            commit_message=commit_message,
+            repo_type="model",
+        )

@@ -1,0 +1,274 @@
+"""save_pretrained / from_pretrained / push_to_hub: round trips, adaptation, strictness,
+integrity and offline behaviour, on real Hugging Face cache layouts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+import alnumzoo
+from alnumzoo import ALNUM52, BottleneckCNN, LiteResNet, ZooModel
+from alnumzoo.hub import WeightsIntegrityError, sha256_file
+from alnumzoo.models import registry
+from alnumzoo.models.registry import HubWeights
+
+SMALL = ["bottleneck_cnn", "lite_resnet", "crnn", "cifar_cnn", "efficientnet_b2"]
+
+
+def _trained(name: str) -> ZooModel:
+    torch.manual_seed(1)
+    model = alnumzoo.create_model(name)
+    assert isinstance(model, ZooModel)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.01)
+        for b in model.buffers():
+            if b.dtype.is_floating_point:
+                b.add_(0.1)
+    return model.eval()
+
+
+def _input(model: ZooModel) -> torch.Tensor:
+    h, w = model.input_size or (64, 64)
+    return torch.rand(3, model.in_chans, h, w)
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_round_trip_every_architecture(name: str, tmp_path: Path) -> None:
+    model = _trained(name)
+    folder = alnumzoo.save_pretrained(model, tmp_path / name)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "README.md",
+        "config.json",
+        "model.safetensors",
+    ]
+    config = json.loads((folder / "config.json").read_text())
+    assert config["architecture"] == model.arch
+    assert config["init_args"] == json.loads(json.dumps(model.init_args))
+    assert config["preprocessing"]["normalization"].startswith("none")
+    loaded = alnumzoo.from_pretrained(folder)
+    assert type(loaded) is type(model)
+    assert not loaded.training
+    assert loaded.labels == model.labels
+    x = _input(model)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), model(x))
+    report = loaded.load_report
+    assert report.source == "local"
+    assert report.sha256 == sha256_file(folder / "model.safetensors")
+    assert report.adapted == []
+
+
+def test_model_card_and_classmethods(tmp_path: Path) -> None:
+    model = _trained("bottleneck_cnn")
+    model.save_pretrained(tmp_path / "m")
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert card.startswith("---\nlibrary_name: alnumzoo\nlicense: mit")
+    assert "## Intended use and limits" in card
+    assert "366,792 parameters" in card
+    assert isinstance(BottleneckCNN.from_pretrained(tmp_path / "m"), BottleneckCNN)
+    with pytest.raises(TypeError, match="holds a BottleneckCNN, not a LiteResNet"):
+        LiteResNet.from_pretrained(tmp_path / "m")
+
+
+def test_new_head_keeps_backbone_and_shared_label_rows(tmp_path: Path) -> None:
+    model = _trained("bottleneck_cnn")
+    model.save_pretrained(tmp_path / "m")
+    with pytest.warns(UserWarning, match="head fc2 re-initialised for 10 classes"):
+        digits = alnumzoo.from_pretrained(tmp_path / "m", labels=list("0123456789"))
+    assert digits.num_classes == 10
+    assert torch.equal(digits.layer2[3].weight, model.layer2[3].weight)
+    assert torch.equal(digits.fc2.weight, model.fc2.weight[:10])  # digits are rows 0..9
+    assert "kept the pretrained rows of 10 shared labels" in digits.load_report.adapted[0]
+    mixed = alnumzoo.from_pretrained(tmp_path / "m", labels=["a", "new", "Z"])
+    assert torch.equal(mixed.fc2.weight[0], model.fc2.weight[ALNUM52.index("a")])
+    assert torch.equal(mixed.fc2.weight[2], model.fc2.weight[ALNUM52.index("Z")])
+    assert not torch.equal(mixed.fc2.weight[1], model.fc2.weight[1])
+    fresh = alnumzoo.from_pretrained(tmp_path / "m", num_classes=5)
+    assert fresh.fc2.out_features == 5
+    assert fresh.labels is None
+
+
+def test_in_chans_adapts_first_conv(tmp_path: Path) -> None:
+    model = _trained("lite_resnet")
+    model.save_pretrained(tmp_path / "m")
+    with pytest.warns(UserWarning, match="first conv conv1 adapted from 1 to 3"):
+        rgb = alnumzoo.from_pretrained(tmp_path / "m", in_chans=3)
+    assert rgb.conv1.weight.shape[1] == 3
+    gray = torch.rand(2, 1, 90, 90)
+    with torch.no_grad():
+        # Repeating the grey channel over RGB gives the same features (weights split 3 ways).
+        assert torch.allclose(rgb(gray.repeat(1, 3, 1, 1)), model(gray), atol=1e-4)
+
+
+def test_strict_errors_list_the_keys(tmp_path: Path) -> None:
+    _trained("cifar_cnn").save_pretrained(tmp_path / "m")
+    weights = tmp_path / "m" / "model.safetensors"
+    state = load_file(str(weights))
+    del state["fc3.bias"]
+    state["extra.weight"] = torch.zeros(1)
+    state["fc1.weight"] = torch.zeros(3, 3)
+    save_file(state, str(weights))
+    with pytest.raises(ValueError, match=r"missing keys \['fc3.bias'\]") as exc:
+        alnumzoo.from_pretrained(tmp_path / "m")
+    assert "unexpected keys ['extra.weight']" in str(exc.value)
+    assert "fc1.weight: file (3, 3) vs model (100, 2048)" in str(exc.value)
+
+
+def test_corrupt_and_pickle_files(tmp_path: Path) -> None:
+    model = _trained("crnn")
+    model.save_pretrained(tmp_path / "m")
+    weights = tmp_path / "m" / "model.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="not a valid safetensors file"):
+        alnumzoo.from_pretrained(tmp_path / "m")
+    weights.write_text("hello")
+    with pytest.raises(ValueError, match="not a valid safetensors file"):
+        alnumzoo.from_pretrained(tmp_path / "m")
+    torch.save(model.state_dict(), tmp_path / "m" / "model.pth")
+    with pytest.raises(ValueError, match="allow_pickle_formats=True"):
+        alnumzoo.from_pretrained(tmp_path / "m", weights_name="model.pth")
+    loaded = alnumzoo.from_pretrained(
+        tmp_path / "m", weights_name="model.pth", allow_pickle_formats=True
+    )
+    x = torch.rand(2, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), model(x))
+    with pytest.raises(FileNotFoundError, match=r"expected config\.json"):
+        alnumzoo.from_pretrained(tmp_path)
+
+
+def _cache_repo(cache: Path, repo_id: str, commit: str, folder: Path) -> None:
+    """Lay out a repository exactly as huggingface_hub's cache stores it."""
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    shutil.copytree(folder, repo / "snapshots" / commit)
+
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.fixture
+def cached_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, ZooModel, str]:
+    model = _trained("bottleneck_cnn")
+    model.save_pretrained(tmp_path / "src")
+    cache = tmp_path / "cache"
+    _cache_repo(cache, "alnumzoo/test-bcnn", COMMIT, tmp_path / "src")
+    digest = sha256_file(tmp_path / "src" / "model.safetensors")
+    entry = replace(
+        alnumzoo.get_model_entry("bottleneck_cnn.alnum52"),
+        name="bottleneck_cnn.unit_test",
+        weights=HubWeights("alnumzoo/test-bcnn", COMMIT, digest),
+    )
+    monkeypatch.setitem(registry._REGISTRY, entry.name, entry)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return cache, model, digest
+
+
+def test_registry_name_loads_offline_from_cache_verified(
+    cached_repo: tuple[Path, ZooModel, str],
+) -> None:
+    cache, model, digest = cached_repo
+    loaded = alnumzoo.from_pretrained("bottleneck_cnn.unit_test", cache_dir=cache)
+    report = loaded.load_report
+    assert (report.source, report.location, report.revision) == (
+        "registry",
+        "alnumzoo/test-bcnn",
+        COMMIT,
+    )
+    assert report.verified
+    assert report.sha256 == digest
+    x = torch.rand(2, 1, 100, 100)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), model(x))
+    via_create = alnumzoo.create_model("bottleneck_cnn.unit_test", pretrained=True, cache_dir=cache)
+    assert via_create.load_report.verified
+    assert "bottleneck_cnn.unit_test" in alnumzoo.list_models(pretrained=True)
+    by_repo = alnumzoo.from_pretrained(f"alnumzoo/test-bcnn@{COMMIT}", cache_dir=cache)
+    assert by_repo.load_report.source == "hub"
+    assert by_repo.load_report.revision == COMMIT
+    assert not by_repo.load_report.verified
+
+
+def test_sha256_mismatch_names_both_digests(cached_repo: tuple[Path, ZooModel, str]) -> None:
+    cache, _, digest = cached_repo
+    cached = next(cache.rglob("model.safetensors"))
+    state = load_file(str(cached))
+    state["fc2.bias"] = state["fc2.bias"] + 1
+    save_file(state, str(cached))
+    with pytest.raises(WeightsIntegrityError) as exc:
+        alnumzoo.from_pretrained("bottleneck_cnn.unit_test", cache_dir=cache)
+    message = str(exc.value)
+    assert digest in message
+    assert sha256_file(cached) in message
+    assert str(cached) in message
+
+
+def test_offline_without_cache_says_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(FileNotFoundError) as exc:
+        alnumzoo.from_pretrained("someorg/missing-model", cache_dir=tmp_path)
+    message = str(exc.value)
+    assert "config.json of someorg/missing-model" in message
+    assert "huggingface-cli download someorg/missing-model config.json" in message
+    with pytest.raises(FileNotFoundError, match="no pretrained weights are published"):
+        alnumzoo.from_pretrained("crnn")
+    with pytest.raises(FileNotFoundError, match="not a folder, a registry name or a Hub"):
+        alnumzoo.from_pretrained("not a repo/with spaces here")
+
+
+class FakeApi:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def create_repo(self, repo_id: str, **kwargs: Any) -> None:
+        self.calls.append(("create_repo", {"repo_id": repo_id, **kwargs}))
+
+    def upload_folder(self, **kwargs: Any) -> str:
+        files = sorted(p.name for p in Path(kwargs["folder_path"]).iterdir())
+        self.calls.append(("upload_folder", {**kwargs, "files": files}))
+        return "commit-info"
+
+
+def test_push_to_hub_creates_repo_and_uploads(tmp_path: Path) -> None:
+    api = FakeApi()
+    result = alnumzoo.push_to_hub(
+        _trained("crnn"),
+        "me/crnn",
+        private=True,
+        revision="dev",
+        commit_message="hi",
+        api=api,  # type: ignore[arg-type]
+    )
+    assert result == "commit-info"
+    (create, create_kw), (upload, upload_kw) = api.calls
+    assert create == "create_repo"
+    assert create_kw["repo_id"] == "me/crnn"
+    assert create_kw["private"] is True
+    assert create_kw["exist_ok"] is True
+    assert upload == "upload_folder"
+    assert upload_kw["files"] == ["README.md", "config.json", "model.safetensors"]
+    assert (upload_kw["revision"], upload_kw["commit_message"]) == ("dev", "hi")
+    with pytest.raises(FileNotFoundError, match=r"expected model\.safetensors"):
+        alnumzoo.push_to_hub(tmp_path, "me/x", api=api)  # type: ignore[arg-type]
+
+
+def test_rgb_stem_to_grey_sums_channels(tmp_path: Path) -> None:
+    model = _trained("cifar_cnn")
+    model.save_pretrained(tmp_path / "m")
+    with pytest.warns(UserWarning, match="from 3 to 1 input channels"):
+        grey = alnumzoo.from_pretrained(tmp_path / "m", in_chans=1)
+    x = torch.rand(2, 1, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(grey(x), model(x.repeat(1, 3, 1, 1)), atol=1e-4)
