@@ -9,25 +9,23 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFont
 
 import alnumzoo
+from alnumzoo.data import FontInfo, RenderStyle, find_font_files, render_glyph, screen_font
 
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+STILL = RenderStyle(
+    shift=0.0, scale=(1.0, 1.0), slant=(0.0, 0.0), rotate=(0.0, 0.0), stroke_prob=0.0,
+    blur=(0.0, 0.0), noise=(0.0, 0.0), ink=(0, 0), paper=(255, 255),
+)  # fmt: skip
 
 
 def render_character(char: str, size: int) -> torch.Tensor:
-    """A black glyph on white, ``(1, 1, size, size)`` float in [0, 1]."""
-    image = Image.new("L", (size, size), 255)
-    font = ImageFont.truetype(FONT, int(size * 0.65))
-    ImageDraw.Draw(image).text((size / 2, size / 2), char, fill=0, font=font, anchor="mm")
-    return (
-        torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
-        .view(1, 1, size, size)
-        .float()
-        / 255
-    )
+    """``char`` in the first usable system font, as the data set renders it: ``(1, 1, S, S)``."""
+    font = next(f for f in map(screen_font, find_font_files()) if isinstance(f, FontInfo))
+    image = render_glyph(font, char, size, np.random.default_rng(0), STILL)
+    return torch.from_numpy(image).float().div(255).view(1, 1, size, size)
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from alnumzoo._atomic import atomic_write
 from alnumzoo._version import __version__
 from alnumzoo.data.fonts import FontInfo, find_font_files, screen_font
 from alnumzoo.data.render import RenderStyle, render_glyph
@@ -110,13 +110,6 @@ def _screen(paths: Iterable[Path], workers: int) -> tuple[list[FontInfo], dict[s
     kept = [r for r in results if isinstance(r, FontInfo)]
     rejected = {str(p): r for p, r in zip(paths, results, strict=True) if isinstance(r, str)}
     return kept, rejected
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def build_alnum52(
@@ -221,5 +214,6 @@ def build_alnum52(
         "families": {s: sorted({f.family for f in splits[s]}) for s in _SPLITS},
         "rejected_fonts": rejected,
     }
-    _atomic_write_text(manifest_path, json.dumps(manifest, indent=1))
+    text = json.dumps(manifest, indent=1)
+    atomic_write(manifest_path, lambda p: p.write_text(text))
     return BuildResult(out, manifest, reused=False)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
+
+from alnumzoo._atomic import atomic_write
 
 __all__ = ["WeightsIntegrityError", "atomic_write", "sha256_file", "verify_sha256"]
 
@@ -34,17 +33,3 @@ def verify_sha256(path: str | Path, expected: str) -> str:
             "it again"
         )
     return actual
-
-
-def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place, so a
-    crash never leaves a half-written ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
