@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from alnumzoo.data.base import InMemoryImageDataset
 
-__all__ = ["AUGMENT_PRESETS", "BatchAugment", "DeviceLoader"]
+__all__ = ["AUGMENT_PRESETS", "BatchAugment", "DeviceLoader", "SeededBatchOrder"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,8 @@ AUGMENT_PRESETS: dict[str, BatchAugment] = {
     "alnum52": BatchAugment(translate=0.06, scale=(0.9, 1.1), rotate=6.0, shear=0.1, fill=1.0),
     "fashion_mnist": BatchAugment(translate=0.08, scale=(0.95, 1.05), hflip=True),
     "cifar10": BatchAugment(translate=0.125, scale=(0.9, 1.1), rotate=5.0, hflip=True),
+    # Report 001's "slight rotation" for the white-background character images.
+    "slight_rotation": BatchAugment(rotate=10.0, fill=1.0),
 }
 
 
@@ -97,7 +99,69 @@ def _mix(*values: int) -> int:
     return hash(values) & 0x7FFF_FFFF_FFFF_FFFF
 
 
-class DeviceLoader:
+class SeededBatchOrder:
+    """The shuffled, rank-sharded batch order that the loaders share, and their position in it.
+
+    The permutation of epoch ``e`` is seeded from ``(seed, e)``, so every rank draws the same
+    one and takes every ``world_size``-th sample of it; :meth:`state_dict` records the epoch
+    and the batches already served, which is all a mid-epoch resume needs.
+    """
+
+    def __init__(
+        self,
+        num_items: int,
+        batch_size: int,
+        *,
+        shuffle: bool,
+        drop_last: bool,
+        seed: int,
+        rank: int,
+        world_size: int,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank must be in [0, {world_size}), got {rank}")
+        self.num_items = num_items
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.seed = seed
+        self.rank = rank
+        self.world_size = world_size
+        self.epoch = 0
+        self._start_batch = 0
+
+    @property
+    def num_samples(self) -> int:
+        """Samples this rank sees per epoch."""
+        return self.num_items // self.world_size
+
+    def __len__(self) -> int:
+        n = self.num_samples
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def _order(self, epoch: int) -> torch.Tensor:
+        total = self.num_samples * self.world_size
+        if self.shuffle:
+            g = torch.Generator().manual_seed(_mix(self.seed, epoch))
+            order = torch.randperm(self.num_items, generator=g)[:total]
+        else:
+            order = torch.arange(total)
+        return order[self.rank :: self.world_size]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Position in the data stream: epoch and batches already served in it."""
+        return {"epoch": self.epoch, "batch": self._start_batch, "seed": self.seed}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue exactly where :meth:`state_dict` was taken."""
+        self.epoch = int(state["epoch"])
+        self._start_batch = int(state["batch"])
+        self.seed = int(state["seed"])
+
+
+class DeviceLoader(SeededBatchOrder):
     """Iterate over an in-memory data set in batches, entirely on one device.
 
     The ``uint8`` images move to ``device`` once (4x smaller than float); each batch is
@@ -136,10 +200,15 @@ class DeviceLoader:
         rank: int = 0,
         world_size: int = 1,
     ) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be positive, got {batch_size}")
-        if not 0 <= rank < world_size:
-            raise ValueError(f"rank must be in [0, {world_size}), got {rank}")
+        super().__init__(
+            len(dataset.targets),
+            batch_size,
+            shuffle=shuffle,
+            drop_last=drop_last,
+            seed=seed,
+            rank=rank,
+            world_size=world_size,
+        )
         self.device = torch.device(device)
         images = dataset.images
         if self.device.type == "cuda" and pin_memory:
@@ -147,34 +216,8 @@ class DeviceLoader:
         self.images = images.to(self.device, non_blocking=True)
         self.targets = dataset.targets.to(self.device, non_blocking=True)
         self.labels = dataset.labels
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.drop_last = drop_last
         self.augment = augment
-        self.seed = seed
         self.channels_last = channels_last
-        self.rank = rank
-        self.world_size = world_size
-        self.epoch = 0
-        self._start_batch = 0
-
-    @property
-    def num_samples(self) -> int:
-        """Samples this rank sees per epoch."""
-        return len(self.targets) // self.world_size
-
-    def __len__(self) -> int:
-        n = self.num_samples
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
-
-    def _order(self, epoch: int) -> torch.Tensor:
-        total = self.num_samples * self.world_size
-        if self.shuffle:
-            g = torch.Generator().manual_seed(_mix(self.seed, epoch))
-            order = torch.randperm(len(self.targets), generator=g)[:total]
-        else:
-            order = torch.arange(total)
-        return order[self.rank :: self.world_size]
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         epoch, start = self.epoch, self._start_batch
@@ -190,13 +233,3 @@ class DeviceLoader:
             self._start_batch = b + 1
             yield x, self.targets[idx]
         self.epoch, self._start_batch = epoch + 1, 0
-
-    def state_dict(self) -> dict[str, Any]:
-        """Position in the data stream: epoch and batches already served in it."""
-        return {"epoch": self.epoch, "batch": self._start_batch, "seed": self.seed}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue exactly where :meth:`state_dict` was taken."""
-        self.epoch = int(state["epoch"])
-        self._start_batch = int(state["batch"])
-        self.seed = int(state["seed"])

@@ -1,0 +1,178 @@
+"""Accuracy, loss and the confusion matrix of a model on a data set."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from alnumzoo.data.base import InMemoryImageDataset
+from alnumzoo.data.device_loader import DeviceLoader
+from alnumzoo.labels import LabelMap
+from alnumzoo.training.device import resolve_device
+from alnumzoo.training.loaders import DatasetLoader
+from alnumzoo.training.tta import default_tta, predict_proba
+
+__all__ = ["EvalData", "EvalResult", "evaluate"]
+
+#: What :func:`evaluate` accepts.
+EvalData = (
+    InMemoryImageDataset
+    | DeviceLoader
+    | DatasetLoader
+    | Dataset[Any]
+    | DataLoader[Any]
+    | tuple[torch.Tensor, torch.Tensor]
+)
+
+
+@dataclass
+class EvalResult:
+    """Metrics of one evaluation.
+
+    Attributes:
+        accuracy: Top-1 accuracy in [0, 1].
+        loss: Mean cross-entropy of the (averaged) probabilities.
+        num_samples: Images evaluated.
+        correct: Images classified correctly.
+        confusion: ``(K, K)`` counts, row = true class, column = predicted class.
+        tta: The test-time augmentation used.
+        labels: Class names, if known.
+    """
+
+    accuracy: float
+    loss: float
+    num_samples: int
+    correct: int
+    confusion: torch.Tensor
+    tta: str | None
+    labels: LabelMap | None = None
+
+    def per_class_accuracy(self) -> dict[str, float]:
+        """Accuracy of each class (by name when labels are known)."""
+        totals = self.confusion.sum(dim=1).clamp(min=1)
+        accs = (self.confusion.diagonal() / totals).tolist()
+        names = self.labels.names if self.labels is not None else tuple(map(str, range(len(accs))))
+        return dict(zip(names, accs, strict=True))
+
+    def most_confused(self, k: int = 5) -> list[tuple[str, str, int]]:
+        """The ``k`` most frequent (true, predicted, count) mistakes."""
+        off = self.confusion.clone()
+        off.fill_diagonal_(0)
+        values, flat = off.flatten().topk(min(k, off.numel()))
+        n = off.shape[0]
+        names = self.labels.names if self.labels is not None else tuple(map(str, range(n)))
+        return [
+            (names[int(i) // n], names[int(i) % n], int(v))
+            for v, i in zip(values, flat, strict=True)
+            if v > 0
+        ]
+
+
+def _batches(
+    data: EvalData, batch_size: int, device: torch.device
+) -> tuple[Iterable[tuple[torch.Tensor, torch.Tensor]], LabelMap | None]:
+    if isinstance(data, DeviceLoader | DatasetLoader):
+        return data, data.labels
+    if isinstance(data, InMemoryImageDataset):
+        loader = DeviceLoader(data, batch_size, shuffle=False, device=device)
+        return loader, data.labels
+    if isinstance(data, tuple):
+        images, targets = data
+        if images.dtype == torch.uint8:
+            images = images.float() / 255
+        pairs = [
+            (images[i : i + batch_size], targets[i : i + batch_size])
+            for i in range(0, len(targets), batch_size)
+        ]
+        return pairs, None
+    if isinstance(data, DataLoader):
+        return data, getattr(data.dataset, "labels", None)
+    return (
+        DataLoader(data, batch_size=batch_size, shuffle=False),
+        getattr(data, "labels", None),
+    )
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    data: EvalData,
+    *,
+    tta: str | None = None,
+    batch_size: int = 512,
+    device: str | torch.device | None = None,
+    channels_last: bool = False,
+    autocast_dtype: torch.dtype | None = None,
+) -> EvalResult:
+    """Evaluate ``model`` on ``data`` (in eval mode; the mode is restored afterwards).
+
+    Args:
+        model: A classifier returning logits.
+        data: An in-memory data set, a :class:`~alnumzoo.data.DeviceLoader`, any map-style
+            data set or ``DataLoader`` of ``(image, label)``, or an ``(images, targets)`` pair.
+        tta: Test-time augmentation (see :func:`alnumzoo.training.predict_proba`), or
+            ``"auto"`` for the data set's default.
+        batch_size: Images per forward pass.
+        device: Where to run; defaults to the model's device.
+        channels_last: Feed channels-last batches (CUDA convnets).
+        autocast_dtype: Run under ``torch.autocast`` with this dtype (CUDA mixed precision).
+
+    Under ``torch.distributed``, counts are summed over all processes once at the end, so
+    every rank returns the same numbers for its shard of the data.
+    """
+    if device is None:
+        device = next(model.parameters()).device
+    device = resolve_device(device)
+    batches, labels = _batches(data, batch_size, device)
+    if tta == "auto":
+        tta = default_tta(labels or getattr(model, "labels", None))
+    if labels is None:
+        labels = getattr(model, "labels", None)
+    num_classes: int | None = getattr(model, "num_classes", None)
+    was_training = model.training
+    model.eval()
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+    confusion: torch.Tensor | None = None
+    try:
+        for x, y in batches:
+            x = x.to(device, non_blocking=True)
+            y = y.to(device, non_blocking=True)
+            if channels_last and x.dim() == 4:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with torch.autocast(
+                device.type,
+                dtype=autocast_dtype or torch.float32,
+                enabled=autocast_dtype is not None,
+            ):
+                probs = predict_proba(model, x, tta)
+            if confusion is None:
+                k = num_classes or probs.shape[1]
+                confusion = torch.zeros(k, k, dtype=torch.int64, device=device)
+            loss_sum += F.nll_loss(probs.clamp_min(1e-12).log(), y, reduction="sum").double()
+            pairs = y * confusion.shape[0] + probs.argmax(dim=1)
+            confusion += torch.bincount(pairs, minlength=confusion.numel()).view_as(confusion)
+    finally:
+        model.train(was_training)
+    if confusion is None:
+        raise ValueError("cannot evaluate on an empty data set")
+    if dist.is_available() and dist.is_initialized():
+        dist.all_reduce(confusion)
+        dist.all_reduce(loss_sum)
+    n = int(confusion.sum())
+    correct = int(confusion.diagonal().sum())
+    return EvalResult(
+        accuracy=correct / max(n, 1),
+        loss=float(loss_sum) / max(n, 1),
+        num_samples=n,
+        correct=correct,
+        confusion=confusion.cpu(),
+        tta=tta,
+        labels=labels if labels is not None and len(labels) == confusion.shape[0] else None,
+    )

@@ -1,0 +1,683 @@
+"""fit(): train a model for a wall-clock budget or a number of epochs, resumably."""
+
+from __future__ import annotations
+
+import copy
+import math
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.optim.swa_utils import AveragedModel, update_bn
+from torch.utils.data import Dataset
+from tqdm.auto import tqdm
+
+from alnumzoo.training.budget import BudgetClock, parse_budget
+from alnumzoo.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from alnumzoo.training.device import autocast_dtype, resolve_device
+from alnumzoo.training.distributed import (
+    DistInfo,
+    average_buffers,
+    init_distributed,
+    max_across_ranks,
+)
+from alnumzoo.training.evaluate import EvalResult, evaluate
+from alnumzoo.training.history import EpochRecord, History
+from alnumzoo.training.loaders import make_loader, resolve_augment
+from alnumzoo.training.recipes import Recipe, get_recipe
+from alnumzoo.training.schedule import ProgressLR, lr_factor_fn
+from alnumzoo.training.tta import default_tta, tta_views
+
+__all__ = ["NonFiniteLossError", "TrainingInterrupted", "build_optimizer", "fit"]
+
+# On CUDA the clock is synchronised every few steps only: a sync per step would stall the
+# launch queue, which is most of the time for models this small.
+_CUDA_SYNC_EVERY = 8
+
+
+class NonFiniteLossError(RuntimeError):
+    """The training loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on Ctrl-C or SIGTERM after writing a checkpoint to resume from."""
+
+
+def build_optimizer(model: nn.Module, recipe: Recipe, lr: float) -> torch.optim.Optimizer:
+    """The recipe's optimizer; weight decay skips norms and biases unless the recipe says
+    otherwise."""
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.ndim > 1 or recipe.decay_norm_and_bias else no_decay).append(p)
+    groups = [
+        {"params": decay, "weight_decay": recipe.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    groups = [g for g in groups if g["params"]]
+    if recipe.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=lr, momentum=recipe.momentum, nesterov=recipe.nesterov)
+    if recipe.optimizer == "adam":
+        return torch.optim.Adam(groups, lr=lr)
+    if recipe.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=lr)
+    raise ValueError(f"unknown optimizer {recipe.optimizer!r}; expected sgd, adam or adamw")
+
+
+_Tensors = tuple[torch.Tensor, ...] | list[torch.Tensor]
+
+
+def _ema_fn(decay: float) -> Callable[[_Tensors, _Tensors, torch.Tensor | int], None]:
+    # Warmed-up decay: early averages are not dominated by the random initial weights.
+    def update(averaged: _Tensors, current: _Tensors, n: torch.Tensor | int) -> None:
+        d = min(decay, (1 + float(n)) / (10 + float(n)))
+        for a, c in zip(averaged, current, strict=True):
+            if a.is_floating_point():
+                a.lerp_(c.to(a.dtype), 1 - d)
+            else:
+                a.copy_(c)
+
+    return update
+
+
+@contextmanager
+def _stop_signals() -> Iterator[list[str]]:
+    """Turn the first Ctrl-C or SIGTERM into a flag the loop checks between steps, so the
+    checkpoint is written from a consistent state, never from inside an optimizer step."""
+    flag: list[str] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        flag.append(signal.Signals(signum).name)
+        for s, h in previous.items():
+            signal.signal(s, h)  # a second signal acts as usual
+
+    for s in previous:
+        signal.signal(s, handler)
+    try:
+        yield flag
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+@torch.no_grad()
+def _estimate_eval_s(
+    model: nn.Module, val_loader: Any, passes: int, cast: torch.dtype | None
+) -> float:
+    """Seconds the final evaluation will take, from one timed validation batch, so the budget
+    keeps room for it from the start."""
+    x, _ = next(iter(val_loader))
+    val_loader.load_state_dict({**val_loader.state_dict(), "epoch": 0, "batch": 0})
+    was = model.training
+    model.eval()
+    device = x.device
+    clock = BudgetClock(device)
+    with torch.autocast(device.type, dtype=cast or torch.float32, enabled=cast is not None):
+        model(x)
+    per_batch = clock.elapsed()
+    model.train(was)
+    return per_batch * len(val_loader) * passes + 1.0
+
+
+def _state_copy(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def _averaged_weights(averaged: AveragedModel) -> dict[str, torch.Tensor]:
+    return _state_copy(averaged.module)
+
+
+def fit(
+    model: nn.Module,
+    train: Dataset[Any],
+    val: Dataset[Any] | None = None,
+    *,
+    budget: str | float | None = None,
+    epochs: int | None = None,
+    target: float | None = None,
+    recipe: str | Recipe = "default",
+    device: str | torch.device = "auto",
+    batch_size: int | None = None,
+    lr: float | None = None,
+    seed: int = 0,
+    checkpoint: str | Path | None = None,
+    resume: str | Path | bool | None = None,
+    max_steps: int | None = None,
+    progress: bool = True,
+    amp: bool | str = "auto",
+    channels_last: bool | str = "auto",
+    compile: bool | str = "auto",
+    eval_every: int = 1,
+    reserve: float | None = None,
+    eval_batch_size: int = 512,
+    workers: int = 0,
+) -> History:
+    """Train ``model`` on ``train``; return a :class:`History` and leave the chosen weights in
+    ``model`` (in eval mode).
+
+    Stop rules: ``budget`` (wall-clock, e.g. ``"15m"`` or seconds) makes the learning-rate
+    schedule follow the clock, so it warms up and decays to zero exactly when the budget
+    (less ``reserve`` for the final evaluation and checkpoint) runs out; ``epochs`` does the
+    same over a number of epochs; with neither, the recipe's epoch count applies. ``target``
+    stops as soon as validation accuracy reaches it; ``max_steps`` stops after that many
+    optimizer steps without changing the schedule (to split a run into resumable pieces).
+
+    Args:
+        model: The model to train (moved to ``device``).
+        train: Training data: an in-memory data set (kept on the device, augmented in batches)
+            or any map-style data set of ``(image, label)``.
+        val: Validation data for per-epoch accuracy, best-weights selection and ``target``.
+        budget: Wall-clock budget.
+        epochs: Number of epochs.
+        target: Validation accuracy in [0, 1] at which to stop.
+        recipe: ``"default"``, ``"report"`` or a :class:`~alnumzoo.training.Recipe`.
+        device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda:1"``...
+        batch_size: Overrides the recipe's batch size; unless ``lr`` is given too, the
+            learning rate scales with it linearly.
+        lr: Overrides the recipe's learning rate.
+        seed: Seed of initial weights' RNG use, data order, augmentation and dropout.
+        checkpoint: File to write atomically after every epoch, at ``max_steps`` and on
+            Ctrl-C/SIGTERM.
+        resume: A checkpoint to continue exactly (model, optimizer, schedule position, EMA/SWA,
+            scaler, RNG states, data position, budget spent); ``True`` means ``checkpoint``.
+        max_steps: Stop after this many optimizer steps in total.
+        progress: Show a tqdm bar (terminal or notebook).
+        amp: Mixed precision on CUDA: ``"auto"``/``True`` (bf16 where supported, else fp16
+            with a gradient scaler) or ``False``. The CPU always trains in fp32.
+        channels_last: Channels-last memory format (``"auto"``: on CUDA).
+        compile: ``torch.compile`` the training forward (``"auto"``: on a single CUDA
+            device with a budget of 10 minutes or more, where compile time pays back).
+        eval_every: Evaluate every this many epochs (and always at the end).
+        reserve: Seconds of the budget kept for the final evaluation and checkpoint
+            (default: measured from the evaluations, at least 2% of the budget).
+        eval_batch_size: Batch size for evaluation.
+        workers: ``DataLoader`` workers for data sets that are not in memory.
+
+    Under torchrun (``WORLD_SIZE`` > 1) every process calls ``fit`` with the same arguments:
+    the model is wrapped in ``DistributedDataParallel`` (NCCL on CUDA, gloo on the CPU), data
+    are sharded by rank, evaluation counts are summed once per evaluation, and the slowest
+    rank's clock decides when the budget ends. Only rank 0 shows progress and writes
+    checkpoints.
+
+    Raises:
+        NonFiniteLossError: the loss became NaN/inf (the last checkpoint is kept).
+        TrainingInterrupted: Ctrl-C or SIGTERM; the checkpoint to resume from is written first.
+        CheckpointError: ``resume`` points at a missing or foreign checkpoint.
+    """
+    dev = resolve_device(device)
+    info = init_distributed(dev)
+    if dev.type == "cuda" and info.world_size > 1:
+        dev = torch.device("cuda", info.local_rank)
+    try:
+        return _fit(
+            model,
+            train,
+            val,
+            budget=budget,
+            epochs=epochs,
+            target=target,
+            recipe=recipe,
+            device=dev,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            checkpoint=checkpoint,
+            resume=resume,
+            max_steps=max_steps,
+            progress=progress,
+            amp=amp,
+            channels_last=channels_last,
+            compile=compile,
+            eval_every=eval_every,
+            reserve=reserve,
+            eval_batch_size=eval_batch_size,
+            workers=workers,
+            info=info,
+        )
+    finally:
+        if info.owns_group:
+            torch.distributed.destroy_process_group()
+
+
+def _fit(
+    model: nn.Module,
+    train: Dataset[Any],
+    val: Dataset[Any] | None,
+    *,
+    budget: str | float | None,
+    epochs: int | None,
+    target: float | None,
+    recipe: str | Recipe,
+    device: torch.device,
+    batch_size: int | None,
+    lr: float | None,
+    seed: int,
+    checkpoint: str | Path | None,
+    resume: str | Path | bool | None,
+    max_steps: int | None,
+    progress: bool,
+    amp: bool | str,
+    channels_last: bool | str,
+    compile: bool | str,
+    eval_every: int,
+    reserve: float | None,
+    eval_batch_size: int,
+    workers: int,
+    info: DistInfo,
+) -> History:
+    arch = str(getattr(model, "arch", type(model).__name__.lower()))
+    rec = get_recipe(recipe, arch)
+    budget_s = parse_budget(budget) if budget is not None else None
+    if epochs is not None and epochs < 1:
+        raise ValueError(f"epochs must be positive, got {epochs}")
+    if target is not None and not 0 < target <= 1:
+        raise ValueError(f"target is an accuracy in (0, 1], got {target}")
+    if target is not None and val is None:
+        raise ValueError("target needs validation data (val=...)")
+    resume_from: str | Path | None = None
+    if resume is True:
+        if checkpoint is None:
+            raise ValueError("resume=True needs checkpoint=PATH")
+        resume_from = checkpoint
+    elif resume is not None and resume is not False:
+        resume_from = resume
+    total_epochs = epochs if epochs is not None else (None if budget_s else rec.epochs)
+    bs = batch_size or rec.batch_size
+    # A different batch size keeps the recipe's rate per image (the linear scaling rule).
+    base_lr = lr if lr is not None else rec.lr * bs / rec.batch_size
+    labels = getattr(train, "labels", None) or getattr(model, "labels", None)
+    use_cl = (device.type == "cuda") if channels_last == "auto" else bool(channels_last)
+    cast = autocast_dtype(device, amp)
+    tta = default_tta(labels) if rec.tta == "auto" else rec.tta
+
+    torch.manual_seed(seed)
+    model.to(device)
+    if use_cl:
+        model.to(memory_format=torch.channels_last)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+
+    augment = resolve_augment(rec.augment, labels)
+
+    def loader(data: Dataset[Any], size: int, training: bool) -> Any:
+        return make_loader(
+            data,
+            size,
+            train=training,
+            augment=augment if training else None,
+            device=device,
+            seed=seed,
+            channels_last=use_cl,
+            rank=info.rank,
+            world_size=info.world_size,
+            workers=workers,
+        )
+
+    train_loader = loader(train, bs, True)
+    val_loader = loader(val, eval_batch_size, False) if val is not None else None
+    steps_per_epoch = len(train_loader)
+    if steps_per_epoch == 0:
+        raise ValueError("the training set is empty")
+    total_steps = total_epochs * steps_per_epoch if total_epochs is not None else None
+
+    optimizer = build_optimizer(model, rec, base_lr)
+    factor = lr_factor_fn(
+        rec.schedule,
+        warmup=rec.warmup,
+        total_epochs=float(total_epochs or rec.epochs),
+        step_epochs=rec.step_epochs,
+        step_gamma=rec.step_gamma,
+        phases=rec.phases,
+        base_lr=base_lr,
+    )
+    scheduler = ProgressLR(optimizer, factor)
+    scaler = torch.amp.GradScaler("cuda", enabled=cast == torch.float16)
+    ema = (
+        AveragedModel(model, multi_avg_fn=_ema_fn(rec.ema_decay), use_buffers=True)
+        if rec.ema_decay
+        else None
+    )
+    swa = AveragedModel(model) if rec.swa_start is not None else None
+    criterion = nn.CrossEntropyLoss(label_smoothing=rec.label_smoothing)
+
+    history = History(
+        budget_s=budget_s,
+        device=str(device),
+        recipe=rec.name,
+        precision={None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[cast],
+        world_size=info.world_size,
+    )
+    step, best_acc, best_state, best_epoch = 0, -1.0, None, None
+    spent = 0.0
+    if resume_from is not None:
+        state = load_checkpoint(resume_from, map_location=device)
+        if state.get("arch") != arch:
+            raise CheckpointError(
+                f"{resume_from} was written for {state.get('arch')!r}, not {arch!r}"
+            )
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        if ema is not None and state.get("ema") is not None:
+            ema.load_state_dict(state["ema"])
+        if swa is not None and state.get("swa") is not None:
+            swa.load_state_dict(state["swa"])
+        train_loader.load_state_dict(state["loader"])
+        torch.set_rng_state(state["rng"]["torch"].cpu())
+        if device.type == "cuda" and state["rng"].get("cuda") is not None:
+            torch.cuda.set_rng_state(state["rng"]["cuda"].cpu(), device)
+        step = int(state["step"])
+        spent = float(state["spent_s"])
+        best_acc = float(state["best_acc"])
+        best_epoch = state["best_epoch"]
+        best_state = state["best_state"]
+        history = History.from_dict(state["history"])
+
+    want_compile = compile is True or (
+        compile == "auto"
+        and device.type == "cuda"
+        and info.world_size == 1
+        and (budget_s or 0) >= 600
+    )
+    forward_model: nn.Module = model
+    if info.world_size > 1:
+        forward_model = DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    if want_compile:
+        forward_model = torch.compile(forward_model)  # type: ignore[assignment]
+
+    clock = BudgetClock(device, already_spent=spent)
+    eval_cost = (
+        _estimate_eval_s(model, val_loader, tta_views(tta) + 2, cast)
+        if budget_s is not None and val_loader is not None
+        else 0.0
+    )
+    reserve_s = reserve if reserve is not None else 0.02 * (budget_s or 0.0)
+
+    def progress_now(sync: bool) -> float:
+        if budget_s is not None:
+            usable = max(budget_s - max(reserve_s, eval_cost), 1e-9)
+            p = clock.elapsed(sync) / usable
+            if total_steps is not None:
+                p = max(p, step / total_steps)
+            return max_across_ranks(p, info, device)
+        assert total_steps is not None
+        return step / total_steps
+
+    def checkpoint_state() -> dict[str, Any]:
+        return {
+            "arch": arch,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "scaler": scaler.state_dict(),
+            "ema": ema.state_dict() if ema is not None else None,
+            "swa": swa.state_dict() if swa is not None else None,
+            "loader": train_loader.state_dict(),
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+            },
+            "step": step,
+            "spent_s": clock.elapsed(),
+            "best_acc": best_acc,
+            "best_epoch": best_epoch,
+            "best_state": best_state,
+            "history": history.to_dict(),
+            "recipe": {k: v for k, v in asdict(rec).items() if k != "extra"},
+        }
+
+    def write_checkpoint() -> None:
+        if checkpoint is not None and info.is_main:
+            save_checkpoint(checkpoint, checkpoint_state())
+
+    def run_eval(module: nn.Module, mode: str | None = None) -> EvalResult:
+        assert val_loader is not None
+        return evaluate(
+            module,
+            val_loader,
+            tta=mode,
+            device=device,
+            autocast_dtype=cast,
+        )
+
+    bar = tqdm(
+        total=1000,
+        disable=not progress or not info.is_main,
+        desc=f"{arch} ({rec.name})",
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}",
+        dynamic_ncols=True,
+    )
+    stop_reason = ""
+    last_eval: tuple[int, float] | None = None
+    p = progress_now(sync=True) if step else 0.0
+    last_sync = step
+    try:
+        with _stop_signals() as stop_flag:
+            while not stop_reason:
+                model.train()
+                epoch = train_loader.epoch + 1
+                loss_sum = torch.zeros((), device=device)
+                correct = torch.zeros((), device=device, dtype=torch.int64)
+                seen = 0
+                epoch_start = clock.elapsed()
+                for x, y in train_loader:
+                    with torch.autocast(
+                        device.type, dtype=cast or torch.float32, enabled=cast is not None
+                    ):
+                        logits = forward_model(x)
+                        loss = criterion(logits.float(), y)
+                    scaler.scale(loss).backward()
+                    if rec.grad_clip is not None:
+                        scaler.unscale_(optimizer)
+                        nn.utils.clip_grad_norm_(model.parameters(), rec.grad_clip)
+                    scaler.step(optimizer)
+                    scaler.update()
+                    optimizer.zero_grad(set_to_none=True)
+                    if ema is not None:
+                        ema.update_parameters(model)
+                    step += 1
+                    loss_sum += loss.detach() * len(y)
+                    correct += (logits.detach().argmax(1) == y).sum()
+                    seen += len(y)
+                    sync = device.type != "cuda" or step - last_sync >= _CUDA_SYNC_EVERY
+                    if sync:
+                        last_sync = step
+                        if not math.isfinite(float(loss_sum)):
+                            bad = float(loss.detach())
+                            raise NonFiniteLossError(
+                                f"training loss became {bad:.4g} at step {step} (epoch "
+                                f"{epoch}); lower the learning rate or check the data. "
+                                + (
+                                    f"The last good checkpoint is {checkpoint}."
+                                    if checkpoint is not None
+                                    else "No checkpoint was being written."
+                                )
+                            )
+                    p = progress_now(sync)
+                    scheduler.set_progress(p)
+                    scheduler.step()
+                    if sync and bar.total:
+                        bar.n = min(1000, int(p * 1000))
+                        rate = (
+                            seen * info.world_size / max(clock.elapsed(False) - epoch_start, 1e-9)
+                        )
+                        bar.set_postfix_str(
+                            f"epoch {epoch} loss {float(loss_sum) / seen:.3f} "
+                            f"acc {float(correct) / seen:.3f} {rate:,.0f} img/s"
+                            + (
+                                f" left {max(0.0, budget_s - clock.elapsed(False)):,.0f}s"
+                                if budget_s
+                                else ""
+                            ),
+                            refresh=False,
+                        )
+                        bar.refresh()
+                    if stop_flag:
+                        break
+                    if p >= 1.0:
+                        stop_reason = (
+                            "budget"
+                            if budget_s is not None and (total_steps is None or step < total_steps)
+                            else "epochs"
+                        )
+                        break
+                    if max_steps is not None and step >= max_steps:
+                        stop_reason = "max_steps"
+                        break
+                if stop_flag:
+                    write_checkpoint()
+                    raise TrainingInterrupted(
+                        f"training stopped by {stop_flag[0]} at step {step}"
+                        + (f"; resume with resume={str(checkpoint)!r}" if checkpoint else "")
+                    )
+                if swa is not None and rec.swa_start is not None and p >= rec.swa_start:
+                    swa.update_parameters(model)
+                for synced in (model, ema.module if ema is not None else None):
+                    if synced is not None:
+                        average_buffers(synced, info)
+                epoch_done = train_loader.state_dict()["batch"] == 0
+                train_s = clock.elapsed() - epoch_start
+                val_loss = val_acc = None
+                eval_s = 0.0
+                if val_loader is not None and (
+                    stop_reason or epoch % eval_every == 0 or not epoch_done
+                ):
+                    t0 = clock.elapsed()
+                    result = run_eval(ema.module if ema is not None else model)
+                    eval_s = clock.elapsed() - t0
+                    # The final evaluation scores the raw and averaged weights, then TTA.
+                    eval_cost = eval_s * (tta_views(tta) + 2) + 1.0
+                    val_loss, val_acc = result.loss, result.accuracy
+                    last_eval = (step, val_acc)
+                    if val_acc > best_acc:
+                        best_acc, best_epoch = val_acc, epoch
+                        best_state = _state_copy(ema.module if ema is not None else model)
+                    if target is not None and val_acc >= target and not stop_reason:
+                        stop_reason = "target"
+                history.records.append(
+                    EpochRecord(
+                        epoch=epoch,
+                        step=step,
+                        lr=float(optimizer.param_groups[0]["lr"]),
+                        train_loss=float(loss_sum) / max(seen, 1),
+                        train_acc=float(correct) / max(seen, 1),
+                        val_loss=val_loss,
+                        val_acc=val_acc,
+                        images_per_s=seen * info.world_size / max(train_s, 1e-9),
+                        train_s=train_s,
+                        eval_s=eval_s,
+                        elapsed_s=clock.elapsed(),
+                    )
+                )
+                if max_steps is not None and step >= max_steps and not stop_reason:
+                    stop_reason = "max_steps"
+                if total_steps is not None and step >= total_steps and not stop_reason:
+                    stop_reason = "epochs"
+                write_checkpoint()
+    finally:
+        bar.close()
+
+    history.stop_reason = stop_reason
+    history.steps = step
+    if stop_reason == "max_steps":
+        # A piece of a longer run: leave the raw weights in place for the next piece.
+        history.total_s = clock.elapsed()
+        model.eval()
+        return history
+    # The evaluation at the stop scored the EMA weights (or the raw ones without EMA).
+    known = (
+        {("ema" if ema is not None else "final"): last_eval[1]}
+        if (last_eval is not None and last_eval[0] == step)
+        else {}
+    )
+    _finish(
+        model,
+        rec,
+        history,
+        ema,
+        swa,
+        train_loader,
+        best_state,
+        best_acc,
+        best_epoch,
+        run_eval if val_loader is not None else None,
+        tta,
+        known,
+    )
+    history.total_s = clock.elapsed()
+    model.eval()
+    return history
+
+
+def _finish(
+    model: nn.Module,
+    rec: Recipe,
+    history: History,
+    ema: AveragedModel | None,
+    swa: AveragedModel | None,
+    train_loader: Any,
+    best_state: dict[str, torch.Tensor] | None,
+    best_acc: float,
+    best_epoch: int | None,
+    run_eval: Callable[..., EvalResult] | None,
+    tta: str | None,
+    known: dict[str, float],
+) -> None:
+    """Pick the weights to return (best / final / averaged) and measure them with TTA."""
+    candidates: dict[str, dict[str, torch.Tensor]] = {"final": _state_copy(model)}
+    if swa is not None and int(swa.n_averaged) > 0:
+        # SWA averages weights but not BatchNorm statistics: recompute them on training data.
+        was = train_loader.state_dict()
+        train_loader.load_state_dict({**was, "batch": 0})
+        update_bn(train_loader, swa)
+        train_loader.load_state_dict(was)
+        candidates["swa"] = _averaged_weights(swa)
+    if ema is not None:
+        candidates["ema"] = _averaged_weights(ema)
+    if run_eval is None:
+        chosen = "swa" if "swa" in candidates else ("ema" if "ema" in candidates else "final")
+        model.load_state_dict(candidates[chosen])
+        history.selected = chosen
+        return
+    scores: dict[str, float] = {}
+    probe = copy.deepcopy(model)
+    for name, state in candidates.items():
+        if name in known:
+            scores[name] = known[name]
+            continue
+        probe.load_state_dict(state)
+        scores[name] = run_eval(probe).accuracy
+    history.final_acc = scores["final"]
+    averaged = [scores[k] for k in ("swa", "ema") if k in scores]
+    history.averaged_acc = max(averaged) if averaged else None
+    if best_state is not None and best_acc > max(scores.values()) and rec.keep_best:
+        candidates["best"], scores["best"] = best_state, best_acc
+    chosen = (
+        max(scores, key=lambda k: scores[k])
+        if rec.keep_best
+        else ("swa" if "swa" in scores else ("ema" if "ema" in scores else "final"))
+    )
+    model.load_state_dict(candidates[chosen])
+    history.selected = chosen
+    history.selected_acc = scores[chosen]
+    history.best_acc = max(best_acc, *scores.values())
+    history.best_epoch = (
+        best_epoch if chosen == "best" else (history.records[-1].epoch if history.records else None)
+    )
+    history.tta_acc = run_eval(model, tta).accuracy if tta is not None else scores[chosen]

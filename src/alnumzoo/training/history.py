@@ -1,0 +1,155 @@
+"""What a training run did, epoch by epoch, and how it ended."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alnumzoo._atomic import atomic_write
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["EpochRecord", "History"]
+
+
+@dataclass
+class EpochRecord:
+    """One evaluated epoch (the last one may be partial when the budget ends mid-epoch).
+
+    Attributes:
+        epoch: 1-based epoch number.
+        step: Optimizer steps done at the end of it.
+        lr: Learning rate at its last step.
+        train_loss: Mean training loss over its steps.
+        train_acc: Training accuracy (on augmented batches).
+        val_loss: Validation loss of the evaluated weights (EMA weights when the recipe keeps
+            an EMA), or ``None`` without validation data.
+        val_acc: Validation accuracy of the same weights.
+        images_per_s: Training throughput of the epoch.
+        train_s: Seconds spent training in it.
+        eval_s: Seconds spent evaluating after it.
+        elapsed_s: Seconds spent on the run so far (budget clock).
+    """
+
+    epoch: int
+    step: int
+    lr: float
+    train_loss: float
+    train_acc: float
+    val_loss: float | None
+    val_acc: float | None
+    images_per_s: float
+    train_s: float
+    eval_s: float
+    elapsed_s: float
+
+
+@dataclass
+class History:
+    """The result of :func:`alnumzoo.fit`.
+
+    Attributes:
+        records: One :class:`EpochRecord` per evaluated epoch.
+        stop_reason: ``"budget"``, ``"epochs"``, ``"target"`` or ``"max_steps"``.
+        selected: Which weights the model holds now: ``"best"`` (best validation epoch),
+            ``"final"``, ``"ema"`` or ``"swa"``.
+        best_acc: Best validation accuracy seen during training.
+        best_epoch: Epoch of ``best_acc``.
+        final_acc: Validation accuracy of the last raw weights.
+        averaged_acc: Validation accuracy of the EMA/SWA weights at the end, if any.
+        tta_acc: Validation accuracy of the returned weights with test-time augmentation.
+        selected_acc: Validation accuracy of the returned weights without TTA.
+        budget_s: The budget in seconds, if one was given.
+        total_s: Seconds spent, final evaluation and checkpoint included.
+        steps: Optimizer steps done.
+        device: Device trained on.
+        recipe: Recipe name.
+        precision: ``"fp32"``, ``"bf16"`` or ``"fp16"``.
+        world_size: Processes that trained together.
+    """
+
+    records: list[EpochRecord] = field(default_factory=list)
+    stop_reason: str = ""
+    selected: str = "final"
+    best_acc: float | None = None
+    best_epoch: int | None = None
+    final_acc: float | None = None
+    averaged_acc: float | None = None
+    tta_acc: float | None = None
+    selected_acc: float | None = None
+    budget_s: float | None = None
+    total_s: float = 0.0
+    steps: int = 0
+    device: str = "cpu"
+    recipe: str = ""
+    precision: str = "fp32"
+    world_size: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (numbers, strings, lists), e.g. for JSON or a checkpoint."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        """Rebuild a history from :meth:`to_dict` output."""
+        data = dict(data)
+        records = [EpochRecord(**r) for r in data.pop("records", [])]
+        known = {f.name for f in fields(cls)}
+        return cls(records=records, **{k: v for k, v in data.items() if k in known})
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write one row per epoch (the :class:`EpochRecord` fields) to ``path``, atomically."""
+        path = Path(path)
+        names = [f.name for f in fields(EpochRecord)]
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=names)
+                writer.writeheader()
+                for record in self.records:
+                    writer.writerow(asdict(record))
+
+        atomic_write(path, write)
+        return path
+
+    def plot(self, path: str | Path | None = None) -> Figure:
+        """Loss and accuracy curves (and the learning rate) per epoch.
+
+        Needs matplotlib (``pip install "alnumzoo[plot]"``). Saves to ``path`` when given.
+
+        Raises:
+            ImportError: matplotlib is not installed; the message says how to get it.
+        """
+        try:
+            import matplotlib
+
+            if path is not None:
+                matplotlib.use("Agg", force=False)
+            import matplotlib.pyplot as plt
+        except ImportError as exc:
+            raise ImportError(
+                'History.plot needs matplotlib: pip install "alnumzoo[plot]"'
+            ) from exc
+        epochs = [r.epoch for r in self.records]
+        fig, (ax_loss, ax_acc, ax_lr) = plt.subplots(1, 3, figsize=(12, 3.4))
+        ax_loss.plot(epochs, [r.train_loss for r in self.records], "o-", label="train")
+        if any(r.val_loss is not None for r in self.records):
+            ax_loss.plot(epochs, [r.val_loss for r in self.records], "o-", label="validation")
+        ax_loss.set(title="loss", xlabel="epoch")
+        ax_loss.legend()
+        ax_acc.plot(epochs, [100 * r.train_acc for r in self.records], "o-", label="train")
+        if any(r.val_acc is not None for r in self.records):
+            val = [None if r.val_acc is None else 100 * r.val_acc for r in self.records]
+            ax_acc.plot(epochs, val, "o-", label="validation")
+        ax_acc.set(title="accuracy (%)", xlabel="epoch")
+        ax_acc.legend()
+        ax_lr.plot(epochs, [r.lr for r in self.records], "o-")
+        ax_lr.set(title="learning rate (end of epoch)", xlabel="epoch")
+        fig.suptitle(f"{self.recipe} recipe on {self.device}: {self.stop_reason} stop")
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(path, dpi=110)
+        return fig

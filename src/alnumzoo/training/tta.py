@@ -1,0 +1,76 @@
+"""Test-time augmentation: average the class probabilities of a few views of each image."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from alnumzoo.labels import LabelMap
+
+__all__ = ["TTA_DEFAULTS", "default_tta", "predict_proba", "tta_views"]
+
+#: The test-time augmentation that suits each data set (keyed by label-map name): never a
+#: mirror for characters.
+TTA_DEFAULTS: dict[str, str | None] = {
+    "alnum52": "shift",
+    "fashion_mnist": "flip",
+    "cifar10": "flip",
+    "dog_breeds": "crops",
+}
+
+_CROP_VIEWS = 10
+
+
+def default_tta(labels: LabelMap | None) -> str | None:
+    """The TTA mode for a data set's label map, or ``None`` when none is known to be safe."""
+    return None if labels is None else TTA_DEFAULTS.get(labels.name)
+
+
+def tta_views(mode: str | None) -> int:
+    """Forward passes one image costs under ``mode``."""
+    return {None: 1, "flip": 2, "shift": 5, "crops": _CROP_VIEWS}[mode]
+
+
+def _shift(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    padded = F.pad(x, (1, 1, 1, 1), mode="replicate")
+    h, w = x.shape[-2:]
+    return padded[..., 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+
+
+def _crop(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    h, w = x.shape[-2:]
+    scale = float(torch.empty(1).uniform_(0.8, 1.0, generator=generator))
+    ch, cw = max(1, round(h * scale)), max(1, round(w * scale))
+    top = int(torch.randint(0, h - ch + 1, (1,), generator=generator))
+    left = int(torch.randint(0, w - cw + 1, (1,), generator=generator))
+    patch = x[..., top : top + ch, left : left + cw]
+    return F.interpolate(patch, size=(h, w), mode="bilinear", align_corners=False)
+
+
+@torch.no_grad()
+def predict_proba(model: nn.Module, x: torch.Tensor, mode: str | None = None) -> torch.Tensor:
+    """Class probabilities of a float batch ``x``, averaged over the views of ``mode``.
+
+    Modes: ``None`` (the image), ``"flip"`` (image and mirror), ``"shift"`` (image and four
+    one-pixel shifts, edges replicated), ``"crops"`` (ten seeded random crops of 80–100% of the
+    side, resized back; report 003).
+
+    Raises:
+        ValueError: unknown mode.
+    """
+    if mode is None:
+        return F.softmax(model(x).float(), dim=1)
+    if mode == "flip":
+        views = [x, x.flip(-1)]
+    elif mode == "shift":
+        views = [x] + [_shift(x, dy, dx) for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0))]
+    elif mode == "crops":
+        generator = torch.Generator().manual_seed(0)
+        views = [_crop(x, generator) for _ in range(_CROP_VIEWS)]
+    else:
+        raise ValueError(f"unknown TTA mode {mode!r}; expected None, 'flip', 'shift' or 'crops'")
+    total = torch.zeros(())
+    for view in views:
+        total = total + F.softmax(model(view).float(), dim=1)
+    return total / len(views)

@@ -1,0 +1,101 @@
+"""predict() and evaluate() on paths, PIL images and tensors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+import alnumzoo
+from alnumzoo.training import load_image, predict_proba
+
+
+@pytest.fixture(scope="module")
+def model() -> alnumzoo.BottleneckCNN:
+    torch.manual_seed(0)
+    return alnumzoo.BottleneckCNN().eval()
+
+
+def test_predict_tensor_batch_returns_characters(model: alnumzoo.BottleneckCNN) -> None:
+    x = torch.rand(3, 1, 100, 100)
+    preds = alnumzoo.predict(model, x, topk=3)
+    with torch.no_grad():
+        logits = model(x)
+    assert [p.index for p in preds] == logits.argmax(1).tolist()
+    for p, row in zip(preds, logits.softmax(1), strict=True):
+        assert p.label == alnumzoo.ALNUM52.names[p.index]
+        assert len(p.label) == 1
+        assert p.probability == pytest.approx(float(row.max()), rel=1e-5)
+        assert len(p.topk) == 3
+        assert p.topk[0] == (p.label, p.probability)
+        assert p.topk[0][1] >= p.topk[1][1] >= p.topk[2][1]
+        assert p.notes == ()
+
+
+def test_predict_files_and_pil_convert_and_resize(
+    model: alnumzoo.BottleneckCNN, tmp_path: Path
+) -> None:
+    gray = Image.new("L", (100, 100), 255)
+    gray.save(tmp_path / "a_exact.png")
+    Image.new("RGB", (64, 48), (255, 255, 255)).save(tmp_path / "b_small_rgb.jpg")
+    preds = alnumzoo.predict(model, [tmp_path, gray])
+    assert [Path(p.source).name for p in preds[:2]] == ["a_exact.png", "b_small_rgb.jpg"]
+    assert preds[0].notes == ()
+    assert preds[1].notes == ("converted RGB to grayscale", "resized 64x48 to 100x100")
+    assert preds[2].source == "PIL image"
+    # The exact-size white file and the white PIL image are the same input.
+    assert preds[0].index == preds[2].index
+    assert preds[0].probability == pytest.approx(preds[2].probability)
+
+
+def test_pil_and_uint8_tensor_inputs_agree(model: alnumzoo.BottleneckCNN) -> None:
+    array = (torch.rand(100, 100) * 255).to(torch.uint8)
+    pil = Image.fromarray(array.numpy(), mode="L")
+    tensor, notes = load_image(pil, 1, (100, 100))
+    assert notes == ()
+    assert torch.equal(tensor, array.float().div(255).unsqueeze(0))
+    from_pil, from_uint8 = alnumzoo.predict(model, [pil, array.unsqueeze(0)])
+    assert from_pil.index == from_uint8.index
+    assert from_pil.probability == pytest.approx(from_uint8.probability)
+
+
+def test_predict_errors_name_the_problem(model: alnumzoo.BottleneckCNN, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"this is not a png")
+    with pytest.raises(ValueError, match=r"cannot read .*broken\.png as an image"):
+        alnumzoo.predict(model, bad)
+    with pytest.raises(ValueError, match="100"):
+        alnumzoo.predict(model, torch.rand(1, 28, 28))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match="no image files"):
+        alnumzoo.predict(model, empty)
+
+
+@pytest.mark.parametrize("mode", [None, "flip", "shift", "crops"])
+def test_tta_views_average_to_probabilities(mode: str | None) -> None:
+    torch.manual_seed(0)
+    net = alnumzoo.CifarCNN().eval()
+    x = torch.rand(4, 3, 32, 32)
+    probs = predict_proba(net, x, mode)
+    assert probs.shape == (4, 10)
+    assert torch.allclose(probs.sum(1), torch.ones(4), atol=1e-5)
+    if mode == "flip":
+        assert torch.allclose(probs, predict_proba(net, x.flip(-1), "flip"), atol=1e-6)
+
+
+def test_evaluate_counts_and_confusion() -> None:
+    torch.manual_seed(0)
+    net = alnumzoo.CifarCNN().eval()
+    images = torch.randint(0, 256, (50, 3, 32, 32), dtype=torch.uint8)
+    targets = torch.arange(50) % 10
+    result = alnumzoo.evaluate(net, (images, targets), batch_size=16)
+    predicted = net(images.float() / 255).argmax(1)
+    assert result.correct == int((predicted == targets).sum())
+    assert result.num_samples == 50
+    assert result.confusion.sum() == 50
+    assert result.confusion.sum(1).tolist() == [5] * 10
+    assert set(result.per_class_accuracy()) == set(alnumzoo.CIFAR10.names)
+    assert sum(c for *_, c in result.most_confused(100)) == 50 - result.correct
