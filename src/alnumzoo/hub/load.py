@@ -40,7 +40,8 @@ class LoadReport:
     Attributes:
         source: ``"local"``, ``"registry"`` or ``"hub"``.
         location: Folder or repository id.
-        revision: Hub revision (commit, branch or tag), ``None`` for a folder.
+        revision: The Hub commit the files were read from (resolved from a branch or tag),
+            ``None`` for a folder.
         path: The weights file that was read.
         sha256: Its sha256 (verified against the registry's pin where there is one).
         verified: Whether the sha256 was checked against a pinned value.
@@ -98,6 +99,7 @@ def _download(
     cache_dir: str | Path | None,
     local_files_only: bool | None,
     token: str | bool | None,
+    endpoint: str | None = None,
 ) -> Path:
     offline = local_files_only if local_files_only is not None else _offline_env()
     try:
@@ -109,6 +111,7 @@ def _download(
                 cache_dir=cache_dir,
                 local_files_only=offline,
                 token=token,
+                endpoint=endpoint,
             )
         )
     except LocalEntryNotFoundError as exc:
@@ -206,6 +209,7 @@ def from_pretrained(
     cache_dir: str | Path | None = None,
     local_files_only: bool | None = None,
     token: str | bool | None = None,
+    endpoint: str | None = None,
     num_classes: int | None = None,
     labels: Sequence[str] | LabelMap | None = None,
     in_chans: int | None = None,
@@ -231,6 +235,7 @@ def from_pretrained(
         cache_dir: Hugging Face cache folder.
         local_files_only: Never touch the network (default: ``HF_HUB_OFFLINE``).
         token: Hub token.
+        endpoint: Hub URL (default ``HF_ENDPOINT`` or huggingface.co), e.g. a mirror.
         num_classes: New class count: the backbone is kept and the head re-initialised.
         labels: New labels; rows of labels shared with the pretrained head are kept.
         in_chans: New input channel count: the first conv is adapted (sum/repeat).
@@ -275,7 +280,7 @@ def from_pretrained(
                 f"{name!r} is not a folder, a registry name or a Hub repository id (org/name)"
             )
         location = repo_id
-        args = (rev, cache_dir, local_files_only, token)
+        args = (rev, cache_dir, local_files_only, token, endpoint)
         config_path = _download(repo_id, CONFIG_NAME, *args)
         weights_path = _download(repo_id, weights_name, *args)
     digest = verify_sha256(weights_path, pin.sha256) if pin else sha256_file(weights_path)
@@ -294,6 +299,10 @@ def from_pretrained(
     if strict:
         _check_keys(model, state, weights_path)
     model.load_state_dict(state, strict=strict)
+    if source != "local" and weights_path.parent.parent.name == "snapshots":
+        # The cache stores each download under the commit it resolved to: report that
+        # commit, not the branch name that was asked for.
+        rev = weights_path.parent.name
     model.load_report = LoadReport(
         source, location, rev, weights_path, digest, pin is not None, adapted
     )
