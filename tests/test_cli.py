@@ -32,3 +32,84 @@ def test_failures_and_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path:
     with pytest.raises(SystemExit) as exc:
         main(["frobnicate"])
     assert exc.value.code == 2
+
+
+def _cifar_tree(root: Path, per_class: int) -> Path:
+    """A CIFAR-10 image-folder tree of solid-colour JPEGs (learnable, tiny)."""
+    from PIL import Image
+
+    import alnumzoo
+
+    for split in ("train", "test"):
+        for c, name in enumerate(alnumzoo.CIFAR10.names):
+            folder = root / split / name
+            folder.mkdir(parents=True)
+            colour = ((c * 53) % 256, (c * 97) % 256, (c * 151) % 256)
+            for i in range(per_class):
+                Image.new("RGB", (32, 32), colour).save(folder / f"{i:04d}.jpg", quality=95)
+    return root
+
+
+def test_train_evaluate_predict_round_trip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = f"cifar10:{_cifar_tree(tmp_path / 'cifar', per_class=6)}"
+    out = tmp_path / "run"
+    code = main(["train", "cifar_cnn", "--data", data, "--epochs", "2", "--batch-size", "16",
+                 "--out", str(out), "--quiet"])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "trained cifar_cnn with the default recipe on cpu (fp32)" in printed
+    assert "test top-1" in printed
+    assert (out / "checkpoint.pt").is_file()
+    assert (out / "history.csv").read_text().startswith("epoch,")
+    assert (out / "model" / "model.safetensors").is_file()
+
+    assert main(["evaluate", str(out / "model"), "--data", data, "--tta", "none"]) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    assert "(test, 60 images): top-1" in line
+
+    image = tmp_path / "cifar" / "test" / "cat" / "0000.jpg"
+    assert main(["predict", str(out / "model"), str(image), "--topk", "2", "--json"]) == 0
+    (pred,) = json.loads(capsys.readouterr().out)
+    assert pred["source"] == image.as_posix()
+    assert len(pred["topk"]) == 2
+    assert pred["label"] in __import__("alnumzoo").CIFAR10.names
+
+
+def test_predict_reports_conversions_and_bad_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from PIL import Image
+
+    import alnumzoo
+
+    folder = alnumzoo.save_pretrained(alnumzoo.BottleneckCNN(), tmp_path / "m")
+    Image.new("RGB", (50, 40), "white").save(tmp_path / "glyph.png")
+    assert main(["predict", str(folder), str(tmp_path / "glyph.png")]) == 0
+    out = capsys.readouterr().out
+    assert "note: converted RGB to grayscale" in out
+    assert "note: resized 50x40 to 100x100" in out
+    (tmp_path / "bad.png").write_text("nope")
+    assert main(["predict", str(folder), str(tmp_path / "bad.png")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("alnumzoo predict: error: cannot read")
+    assert len(err.splitlines()) == 1
+    assert main(["evaluate", str(folder), "--data", "mnist"]) == 1
+    assert "unknown data set 'mnist'" in capsys.readouterr().err
+    assert main(["push", str(tmp_path / "missing"), "org/name"]) == 1
+
+
+@pytest.mark.parametrize("command", ["list", "info", "predict", "train", "evaluate",
+                                     "render-alnum52", "push"])  # fmt: skip
+def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    assert "usage: alnumzoo " + command in capsys.readouterr().out
+
+
+def test_missing_required_option_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "crnn"])
+    assert exc.value.code == 2

@@ -21,9 +21,11 @@ from alnumzoo.data.fashion_mnist import DEFAULT_FASHION_MNIST_ROOT, FashionMNIST
 from alnumzoo.data.fonts import DEFAULT_FONT_DIRS, FontInfo, find_font_files, screen_font
 from alnumzoo.data.render import RenderStyle, render_glyph
 from alnumzoo.data.safe_npy import UnsafeArrayError, load_image_array
+from alnumzoo.data.specs import DATA_KINDS, DataSplits, open_data
 
 __all__ = [
     "AUGMENT_PRESETS",
+    "DATA_KINDS",
     "DEFAULT_FASHION_MNIST_ROOT",
     "DEFAULT_FONT_DIRS",
     "Alnum52Folder",
@@ -32,6 +34,7 @@ __all__ = [
     "BuildResult",
     "Cifar10",
     "CleaningReport",
+    "DataSplits",
     "DatasetFormatError",
     "DeviceLoader",
     "FashionMNIST",
@@ -46,6 +49,7 @@ __all__ = [
     "family_group",
     "find_font_files",
     "load_image_array",
+    "open_data",
     "read_idx",
     "render_glyph",
     "screen_font",

@@ -38,7 +38,8 @@ class LoadReport:
     """Where loaded weights came from and what was changed to fit them.
 
     Attributes:
-        source: ``"local"``, ``"registry"`` or ``"hub"``.
+        source: ``"local"`` (a folder), ``"embedded"`` (shipped in the package),
+            ``"registry"`` (downloaded at the registry's pin) or ``"hub"``.
         location: Folder or repository id.
         revision: The Hub commit the files were read from (resolved from a branch or tag),
             ``None`` for a folder.
@@ -126,6 +127,11 @@ def _download(
         raise FileNotFoundError(f"{repo_id}@{revision or 'main'}/{filename}: {exc}") from exc
     except HfHubHTTPError as exc:
         raise ConnectionError(f"downloading {repo_id}/{filename} failed: {exc}") from exc
+
+
+def embedded_weights_dir(name: str) -> Path:
+    """The package folder that holds the shipped copy of registry variant ``name``."""
+    return Path(__file__).resolve().parent.parent / "weights" / name
 
 
 def _offline_env() -> bool:
@@ -280,9 +286,15 @@ def from_pretrained(
                 f"{name!r} is not a folder, a registry name or a Hub repository id (org/name)"
             )
         location = repo_id
-        args = (rev, cache_dir, local_files_only, token, endpoint)
-        config_path = _download(repo_id, CONFIG_NAME, *args)
-        weights_path = _download(repo_id, weights_name, *args)
+        bundled = embedded_weights_dir(name)
+        if pin is not None and pin.embedded and (bundled / weights_name).is_file():
+            # Shipped inside the package: no network, same sha256 check as a download.
+            config_path, weights_path = bundled / CONFIG_NAME, bundled / weights_name
+            source, location, rev = "embedded", str(bundled), None
+        else:
+            args = (rev, cache_dir, local_files_only, token, endpoint)
+            config_path = _download(repo_id, CONFIG_NAME, *args)
+            weights_path = _download(repo_id, weights_name, *args)
     digest = verify_sha256(weights_path, pin.sha256) if pin else sha256_file(weights_path)
     config = read_config(config_path)
     state = load_state_file(weights_path, allow_pickle_formats=allow_pickle_formats)

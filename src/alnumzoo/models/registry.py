@@ -30,15 +30,19 @@ class HubWeights:
 
     Attributes:
         repo_id: Hugging Face Hub repository (``org/name``).
-        revision: The 40-hex commit the file is read from.
+        revision: The Hub revision the file is read from: a 40-hex commit once uploaded
+            (``"main"`` until then; the sha256 pins the content either way).
         sha256: Full sha256 of the weights file, checked on every load.
         filename: Weights file in the repository.
+        embedded: A copy ships inside the package (``alnumzoo/weights/<name>/``), so loading
+            needs no network; the Hub copy is used when a ``revision`` is asked for.
     """
 
     repo_id: str
     revision: str
     sha256: str
     filename: str = "model.safetensors"
+    embedded: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,8 @@ class ModelEntry:
             measured figures are added by the entries that ship weights).
         weights: :class:`HubWeights`, :class:`TimmPretrained`, or ``None`` when no weights are
             published.
+        training: How shipped weights were trained and measured (recipe, budget, device,
+            held-out split, command...).
     """
 
     name: str
@@ -85,6 +91,7 @@ class ModelEntry:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     metrics: Mapping[str, float] = field(default_factory=dict)
     weights: HubWeights | TimmPretrained | None = None
+    training: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def arch(self) -> str:
@@ -118,6 +125,7 @@ class ModelEntry:
             "kwargs": dict(self.kwargs),
             "metrics": dict(self.metrics),
             "has_weights": self.has_weights,
+            "training": dict(self.training),
         }
 
 

@@ -1,20 +1,31 @@
 """The registry's contents: every architecture and pretrained variant alnumzoo names.
 
 Parameter counts are literals so listing the zoo builds nothing; a test checks each against
-the built model.
+the built model. Measured results and the sha256 of shipped weights come from
+``alnumzoo/weights/zoo.json``, written by ``benchmarks/publish_weights.py``.
 """
 
 from __future__ import annotations
 
-from alnumzoo.labels import ALNUM52, CIFAR10, FASHION_MNIST
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from alnumzoo.labels import ALNUM52, CIFAR10, FASHION_MNIST, LabelMap
 from alnumzoo.models.bottleneck_cnn import BottleneckCNN
 from alnumzoo.models.cifar_cnn import CifarCNN
 from alnumzoo.models.crnn import CRNN
 from alnumzoo.models.efficientnet import TIMM_IMAGENET_WEIGHTS, EfficientNetB2
 from alnumzoo.models.lite_resnet import LiteResNet
-from alnumzoo.models.registry import ModelEntry, TimmPretrained, register_model
+from alnumzoo.models.registry import HubWeights, ModelEntry, TimmPretrained, register_model
 
 __all__: list[str] = []
+
+#: Hub organisation the shipped variants are (to be) uploaded to.
+HUB_ORG = "alnumzoo"
 
 _REPORT_000 = "report 000: bottleneck CNN for 52 alphanumeric characters"
 _REPORT_001 = "report 001: light ResNet for 52 alphanumeric characters"
@@ -22,120 +33,112 @@ _REPORT_002 = "report 002: CNN for CIFAR-10"
 _REPORT_003 = "report 003: EfficientNet-B2 fine-tuned on Stanford Dogs breeds"
 _REPORT_004 = "report 004: CRNN for Fashion-MNIST"
 
+_RESULT_KEYS = ("top1", "top1_tta", "mflops", "cpu_img_s")
+_TRAINING_KEYS = (
+    "recipe", "budget", "device", "threads", "train_s", "epochs", "steps", "selected",
+    "held_out", "num_samples", "tta", "command", "most_confused",
+)  # fmt: skip
+
+
+def _load_published() -> dict[str, dict[str, Any]]:
+    path = Path(__file__).resolve().parent.parent / "weights" / "zoo.json"
+    if not path.is_file():
+        return {}
+    data: dict[str, dict[str, Any]] = json.loads(path.read_text())
+    return data
+
+
+_PUBLISHED = _load_published()
+
+
+def _register(
+    name: str,
+    builder: Callable[..., nn.Module],
+    task: str,
+    input_size: tuple[int, int, int],
+    num_classes: int,
+    labels: LabelMap | None,
+    num_params: int,
+    source: str,
+    description: str,
+    *,
+    report_top1: float,
+    kwargs: dict[str, Any] | None = None,
+    weights: HubWeights | TimmPretrained | None = None,
+) -> None:
+    """Register an entry, adding the measured results of shipped weights when there are."""
+    metrics: dict[str, float] = {"report_top1": report_top1}
+    training: dict[str, Any] = {}
+    release = _PUBLISHED.get(name)
+    if release is not None:
+        metrics |= {k: release[k] for k in _RESULT_KEYS}
+        training = {k: release[k] for k in _TRAINING_KEYS if k in release}
+        weights = HubWeights(f"{HUB_ORG}/{name}", "main", release["sha256"], embedded=True)
+        kwargs = release.get("kwargs") or kwargs
+    register_model(
+        ModelEntry(
+            name,
+            builder,
+            task,
+            input_size,
+            num_classes,
+            labels,
+            num_params,
+            source,
+            description,
+            kwargs=kwargs or {},
+            metrics=metrics,
+            weights=weights,
+            training=training,
+        )
+    )
+
+
 for _name, _desc in (
     ("bottleneck_cnn", "3-stage CNN with 1x1 bottlenecks, 100x100 grayscale"),
     ("bottleneck_cnn.alnum52", "BottleneckCNN for the 52 alphanumeric classes"),
 ):
-    register_model(
-        ModelEntry(
-            _name,
-            BottleneckCNN,
-            "alnum52 characters",
-            (1, 100, 100),
-            52,
-            ALNUM52,
-            366_792,
-            _REPORT_000,
-            _desc,
-            metrics={"report_top1": 98.54},
-        )
-    )
-register_model(
-    ModelEntry(
-        "bottleneck_cnn.plain_alnum52",
-        BottleneckCNN,
-        "alnum52 characters",
-        (1, 100, 100),
-        52,
-        ALNUM52,
-        582_824,
-        _REPORT_000,
-        "the report's comparison model without bottlenecks",
-        kwargs={"bottleneck": False},
-        metrics={"report_top1": 92.98},
-    )
-)
+    _register(_name, BottleneckCNN, "alnum52 characters", (1, 100, 100), 52, ALNUM52, 366_792,
+              _REPORT_000, _desc, report_top1=98.54)  # fmt: skip
+_register(
+    "bottleneck_cnn.plain_alnum52", BottleneckCNN, "alnum52 characters", (1, 100, 100), 52,
+    ALNUM52, 582_824, _REPORT_000, "the report's comparison model without bottlenecks",
+    report_top1=92.98, kwargs={"bottleneck": False},
+)  # fmt: skip
 for _name, _desc in (
     ("lite_resnet", "stem + 3 strided residual stages, 90x90 grayscale"),
     ("lite_resnet.alnum52", "LiteResNet for the 52 alphanumeric classes"),
 ):
-    register_model(
-        ModelEntry(
-            _name,
-            LiteResNet,
-            "alnum52 characters",
-            (1, 90, 90),
-            52,
-            ALNUM52,
-            175_124,
-            _REPORT_001,
-            _desc,
-            metrics={"report_top1": 96.06},
-        )
-    )
+    _register(_name, LiteResNet, "alnum52 characters", (1, 90, 90), 52, ALNUM52, 175_124,
+              _REPORT_001, _desc, report_top1=96.06)  # fmt: skip
 for _name, _desc in (
     ("crnn", "2 conv stages + 5-layer RNN over the report's 56x56 reshape, 28x28 grayscale"),
     ("crnn.fashion_mnist", "report-layout CRNN for Fashion-MNIST"),
 ):
-    register_model(
-        ModelEntry(
-            _name,
-            CRNN,
-            "Fashion-MNIST clothing",
-            (1, 28, 28),
-            10,
-            FASHION_MNIST,
-            209_482,
-            _REPORT_004,
-            _desc,
-            metrics={"report_top1": 90.33},
-        )
-    )
+    _register(_name, CRNN, "Fashion-MNIST clothing", (1, 28, 28), 10, FASHION_MNIST, 209_482,
+              _REPORT_004, _desc, report_top1=90.33)  # fmt: skip
+_register(
+    "crnn.columns_gru_fashion_mnist", CRNN, "Fashion-MNIST clothing", (1, 28, 28), 10,
+    FASHION_MNIST, 646_346, _REPORT_004,
+    "column-sequence CRNN (width as time, 2-layer GRU 192) for Fashion-MNIST",
+    report_top1=90.33,
+    kwargs={"layout": "columns", "cell": "gru", "num_layers": 2, "hidden_size": 192},
+)  # fmt: skip
 for _name, _desc in (
     ("cifar_cnn", "3 conv stages + 3-layer MLP, 32x32 RGB"),
     ("cifar_cnn.cifar10", "CifarCNN for CIFAR-10"),
 ):
-    register_model(
-        ModelEntry(
-            _name,
-            CifarCNN,
-            "CIFAR-10 objects",
-            (3, 32, 32),
-            10,
-            CIFAR10,
-            469_532,
-            _REPORT_002,
-            _desc,
-            metrics={"report_top1": 78.34},
-        )
-    )
-register_model(
-    ModelEntry(
-        "efficientnet_b2",
-        EfficientNetB2,
-        "dog breeds",
-        (3, 256, 256),
-        25,
-        None,
-        7_736_219,
-        _REPORT_003,
-        "timm EfficientNet-B2 with a 25-way head (any input size)",
-        metrics={"report_top1": 93.1},
-    )
-)
-register_model(
-    ModelEntry(
-        "efficientnet_b2.ra_in1k",
-        EfficientNetB2,
-        "dog breeds",
-        (3, 256, 256),
-        25,
-        None,
-        7_736_219,
-        _REPORT_003,
-        f"starts from timm's ImageNet weights ({TIMM_IMAGENET_WEIGHTS}) for fine-tuning; "
-        "no dog-breed weights are published yet",
-        metrics={"report_top1": 93.1},
-        weights=TimmPretrained(TIMM_IMAGENET_WEIGHTS),
-    )
-)
+    _register(_name, CifarCNN, "CIFAR-10 objects", (3, 32, 32), 10, CIFAR10, 469_532,
+              _REPORT_002, _desc, report_top1=78.34)  # fmt: skip
+_register(
+    "efficientnet_b2", EfficientNetB2, "dog breeds", (3, 256, 256), 25, None, 7_736_219,
+    _REPORT_003, "timm EfficientNet-B2 with a 25-way head (any input size)", report_top1=93.1,
+)  # fmt: skip
+_register(
+    "efficientnet_b2.ra_in1k", EfficientNetB2, "dog breeds", (3, 256, 256), 25, None, 7_736_219,
+    _REPORT_003,
+    f"starts from timm's ImageNet weights ({TIMM_IMAGENET_WEIGHTS}) for fine-tuning; "
+    "no dog-breed weights are published yet",
+    report_top1=93.1,
+    weights=TimmPretrained(TIMM_IMAGENET_WEIGHTS),
+)  # fmt: skip

@@ -1,0 +1,131 @@
+"""Measure trained variants and ship them: package copy, registry metadata, golden outputs.
+
+    python benchmarks/publish_weights.py runs/crnn.fashion_mnist [runs/...]
+
+For each run folder written by ``train_pretrained.py`` this
+
+* copies ``pretrained/`` (model.safetensors, config.json, README.md model card) to
+  ``src/alnumzoo/weights/<name>/`` and rewrites the model card with the measured numbers;
+* measures parameters, MFLOPs per image (``torch.utils.flop_counter``; 1 multiply-add = 2
+  FLOPs), CPU inference throughput (batch 256, 2 threads) and the file's sha256;
+* merges those with ``metrics.json`` into ``src/alnumzoo/weights/zoo.json``, which the
+  registry reads (the docs' results table is generated from the registry);
+* records golden outputs for ``tests/test_pretrained.py``: logits of a small fixed sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+import alnumzoo
+from alnumzoo.hub.files import sha256_file
+from alnumzoo.hub.save import model_card
+
+REPO = Path(__file__).resolve().parents[1]
+WEIGHTS = REPO / "src" / "alnumzoo" / "weights"
+GOLDEN = REPO / "tests" / "golden"
+sys.path.insert(0, str(REPO / "tests"))
+
+from golden_samples import golden_sample  # noqa: E402
+
+
+def mflops(model: torch.nn.Module, shape: tuple[int, ...]) -> float:
+    with FlopCounterMode(display=False) as counter:
+        model(torch.rand(1, *shape))
+    return counter.get_total_flops() / 1e6
+
+
+def cpu_images_per_s(model: torch.nn.Module, shape: tuple[int, ...], batch: int = 256) -> float:
+    x = torch.rand(batch, *shape)
+    with torch.inference_mode():
+        model(x)
+        runs, start = 0, time.perf_counter()
+        while time.perf_counter() - start < 3.0:
+            model(x)
+            runs += 1
+    return runs * batch / (time.perf_counter() - start)
+
+
+_DATASETS = {
+    "alnum52": "alnum52 (rendered)",
+    "fashion_mnist": "fashion_mnist",
+    "cifar10": "cifar10",
+}
+
+
+def publish(run: Path) -> dict[str, Any]:
+    metrics = json.loads((run / "metrics.json").read_text())
+    name = metrics["name"]
+    model = alnumzoo.from_pretrained(run / "pretrained")
+    target = WEIGHTS / name
+    if target.exists():
+        shutil.rmtree(target)
+    shape = (model.in_chans, *model.input_size)
+    torch.set_num_threads(2)
+    record = {
+        **metrics,
+        "params": alnumzoo.count_parameters(model),
+        "mflops": round(mflops(model, shape), 2),
+        "cpu_img_s": round(cpu_images_per_s(model, shape)),
+        "input_size": list(shape),
+    }
+    card = model_card(
+        model,
+        repo_id=f"alnumzoo/{name}",
+        datasets=(_DATASETS.get(model.labels.name, model.labels.name),) if model.labels else (),
+        metrics={"top1": metrics["top1"], "top1_tta": metrics["top1_tta"]},
+        recipe=(
+            f"`{metrics['recipe']}` recipe of `alnumzoo.fit`, budget {metrics['budget']} on "
+            f"{metrics['device']} ({metrics['threads']} thread(s)): {metrics['epochs']} "
+            f"evaluated epochs, {metrics['steps']} steps, {metrics['train_s']} s; weights "
+            f"selected: {metrics['selected']}. Command: `{metrics['command']}`. Accuracy is on "
+            f"the {metrics['held_out']} split ({metrics['num_samples']} images); `top1_tta` "
+            f"uses the `{metrics['tta']}` test-time augmentation."
+        ),
+        limitations=_LIMITS.get(model.labels.name if model.labels else "", ""),
+    )
+    alnumzoo.save_pretrained(model, target, card=card)
+    record["sha256"] = sha256_file(target / "model.safetensors")
+    images, targets = golden_sample(name)
+    with torch.no_grad():
+        logits = model(images.float() / 255)
+    GOLDEN.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(GOLDEN / f"{name}.npz", logits=logits.numpy())
+    record["golden_top1"] = round(100 * float((logits.argmax(1) == targets).float().mean()), 2)
+    return record
+
+
+_LIMITS = {
+    "alnum52": "Trained on characters rendered from Debian's free fonts (black on white, "
+    "centred, typographic size kept); handwriting and photographs are out of scope.",
+    "fashion_mnist": "28x28 grayscale product images on a black background, as in Fashion-MNIST.",
+    "cifar10": "Trained and evaluated on a JPEG (quality 75) copy of CIFAR-10; 32x32 RGB.",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    zoo_path = WEIGHTS / "zoo.json"
+    zoo = json.loads(zoo_path.read_text()) if zoo_path.exists() else {}
+    for run in args.runs:
+        record = publish(run)
+        zoo[record["name"]] = record
+        print(json.dumps(record, indent=2))
+    zoo_path.write_text(json.dumps(dict(sorted(zoo.items())), indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""The ``alnumzoo`` command line: list, inspect, predict, train, evaluate, render, push.
+
+Exit codes: 0 success, 1 runtime failure (one line on stderr saying why), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from alnumzoo.cli import catalog, data, hub, run
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``alnumzoo`` command."""
+    parser = argparse.ArgumentParser(
+        prog="alnumzoo",
+        description="Small, fast image classifiers with a time-budgeted trainer.",
+        epilog="Run 'alnumzoo COMMAND --help' for a command's options.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (catalog, run, data, hub):
+        module.add_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 failure, 2 usage error)."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt as exc:
+        print(f"alnumzoo {args.command}: interrupted: {exc}", file=sys.stderr)
+        return 1
+    except (KeyError, ValueError, OSError, RuntimeError, ImportError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        first_line = str(message).strip().splitlines()[0] if str(message).strip() else type(exc)
+        print(f"alnumzoo {args.command}: error: {first_line}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

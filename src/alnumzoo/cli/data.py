@@ -1,0 +1,47 @@
+"""``alnumzoo render-alnum52``: build the 52-class character set from installed fonts."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+__all__ = ["add_commands"]
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from alnumzoo.data import build_alnum52
+
+    result = build_alnum52(
+        args.out,
+        font_dirs=args.fonts or None,
+        size=args.size,
+        train_per_class=args.train_per_class,
+        valid_per_class=args.valid_per_class,
+        seed=args.seed,
+        workers=args.workers,
+        progress=not args.quiet,
+        overwrite=args.overwrite,
+    )
+    m = result.manifest
+    state = "reused cached set" if result.reused else "rendered"
+    print(
+        f"{state} {result.root}: {len(m['fonts']['train'])} train / {len(m['fonts']['valid'])} "
+        f"valid font faces, {len(m['families']['train'])} / {len(m['families']['valid'])} "
+        f"families, {len(m['rejected_fonts'])} fonts rejected"
+    )
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Register ``render-alnum52``."""
+    p = sub.add_parser("render-alnum52", help="render the alnum52 data set from installed fonts")
+    p.add_argument("out", help="output folder (images.npy + manifest.json)")
+    p.add_argument("--fonts", nargs="*", help="font folders/files (default: system folders)")
+    p.add_argument("--size", type=int, default=100, help="image side in pixels (default 100)")
+    p.add_argument("--train-per-class", type=int, default=800)
+    p.add_argument("--valid-per-class", type=int, default=300)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=None, help="render processes (default: CPUs)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing set")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_render)

@@ -1,0 +1,132 @@
+"""``alnumzoo predict``, ``train`` and ``evaluate``: use and make models."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_commands"]
+
+_DATA_HELP = (
+    "KIND[:ROOT]: fashion-mnist, alnum52:DIR, cifar10:DIR_OR_TAR or dogs:DIR "
+    "(e.g. --data cifar10:../shared/data/cifar10_jpeg_q75.tar)"
+)
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from alnumzoo import from_pretrained, predict
+
+    model = from_pretrained(args.model)
+    predictions = predict(model, [Path(p) for p in args.images], topk=args.topk, tta=args.tta)
+    if args.json:
+        print(json.dumps([p.__dict__ for p in predictions], indent=2, default=list))
+        return 0
+    for p in predictions:
+        ranked = ", ".join(f"{label!r} {prob:.1%}" for label, prob in p.topk)
+        print(f"{p.source}: {ranked}")
+        for note in p.notes:
+            print(f"    note: {note}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from alnumzoo import evaluate, from_pretrained
+    from alnumzoo.data import open_data
+
+    model = from_pretrained(args.model)
+    splits = open_data(args.data)
+    result = evaluate(model, splits.test, tta=args.tta, batch_size=args.batch_size)
+    print(
+        f"{args.model} on {args.data} ({splits.test_name}, {result.num_samples:,} images"
+        f"{', TTA ' + result.tta if result.tta else ''}): top-1 {100 * result.accuracy:.2f}%, "
+        f"loss {result.loss:.4f}"
+    )
+    confused = result.most_confused(args.confused)
+    if confused:
+        print("most confused (true -> predicted: count): " + ", ".join(
+            f"{t!r}->{p!r}: {n}" for t, p, n in confused
+        ))  # fmt: skip
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from alnumzoo import create_model, evaluate, fit, save_pretrained
+    from alnumzoo.data import open_data
+
+    splits = open_data(args.data)
+    model = create_model(args.arch)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint = out / "checkpoint.pt"
+    history = fit(
+        model,
+        splits.train,
+        splits.val,
+        budget=args.budget,
+        epochs=args.epochs,
+        target=args.target,
+        recipe=args.recipe,
+        device=args.device,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        checkpoint=checkpoint,
+        resume=checkpoint if args.resume and checkpoint.exists() else None,
+        progress=not args.quiet,
+    )
+    history.to_csv(out / "history.csv")
+    saved = save_pretrained(model, out / "model")  # type: ignore[arg-type]
+    test = evaluate(model, splits.test, tta="auto")
+    print(
+        f"trained {args.arch} with the {history.recipe} recipe on {history.device} "
+        f"({history.precision}) for {history.total_s:.0f} s, {history.steps} steps, "
+        f"stop: {history.stop_reason}; kept the {history.selected} weights"
+    )
+    print(f"{splits.test_name} top-1 {100 * test.accuracy:.2f}%"
+          f"{' with TTA ' + test.tta if test.tta else ''}; saved {saved}")  # fmt: skip
+    # The curves need the optional matplotlib; the CSV holds the same numbers.
+    with contextlib.suppress(ImportError):
+        history.plot(out / "history.png")
+    return 0
+
+
+def _tta(value: str) -> str | None:
+    return None if value == "none" else value
+
+
+def add_commands(sub: Any) -> None:
+    """Register ``predict``, ``evaluate`` and ``train``."""
+    p = sub.add_parser("predict", help="classify image files (top-k labels and probabilities)")
+    p.add_argument("model", help="registry name with weights, Hub repo id or saved folder")
+    p.add_argument("images", nargs="+", help="image files or folders")
+    p.add_argument("--topk", type=int, default=3)
+    p.add_argument("--tta", type=_tta, default=None, help="none, flip, shift or crops")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("evaluate", help="accuracy of a model on a data set's held-out split")
+    p.add_argument("model", help="registry name with weights, Hub repo id or saved folder")
+    p.add_argument("--data", required=True, help=_DATA_HELP)
+    p.add_argument("--tta", type=_tta, default="auto", help="auto (default), none, flip, ...")
+    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--confused", type=int, default=5, help="list this many confusions")
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("train", help="train an architecture for a time budget with fit()")
+    p.add_argument("arch", help="architecture or variant name, e.g. crnn")
+    p.add_argument("--data", required=True, help=_DATA_HELP)
+    p.add_argument("--budget", help="wall-clock budget, e.g. 10m, 90s, 1h")
+    p.add_argument("--epochs", type=int, help="train this many epochs instead of a budget")
+    p.add_argument("--target", type=float, help="stop at this validation accuracy (0-1)")
+    p.add_argument("--recipe", default="default", help="default or report")
+    p.add_argument("--out", default="runs/train", help="folder for checkpoint, weights, curves")
+    p.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.pt")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_train)
