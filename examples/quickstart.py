@@ -15,16 +15,11 @@ import torch
 import alnumzoo
 from alnumzoo.data import FontInfo, RenderStyle, find_font_files, render_glyph, screen_font
 
-STILL = RenderStyle(
-    shift=0.0, scale=(1.0, 1.0), slant=(0.0, 0.0), rotate=(0.0, 0.0), stroke_prob=0.0,
-    blur=(0.0, 0.0), noise=(0.0, 0.0), ink=(0, 0), paper=(255, 255),
-)  # fmt: skip
-
 
 def render_character(char: str, size: int) -> torch.Tensor:
     """``char`` in the first usable system font, as the data set renders it: ``(1, 1, S, S)``."""
     font = next(f for f in map(screen_font, find_font_files()) if isinstance(f, FontInfo))
-    image = render_glyph(font, char, size, np.random.default_rng(0), STILL)
+    image = render_glyph(font, char, size, np.random.default_rng(0), RenderStyle.plain())
     return torch.from_numpy(image).float().div(255).view(1, 1, size, size)
 
 

@@ -55,8 +55,21 @@ def test_train_evaluate_predict_round_trip(
 ) -> None:
     data = f"cifar10:{_cifar_tree(tmp_path / 'cifar', per_class=6)}"
     out = tmp_path / "run"
-    code = main(["train", "cifar_cnn", "--data", data, "--epochs", "2", "--batch-size", "16",
-                 "--out", str(out), "--quiet"])  # fmt: skip
+    code = main(
+        [
+            "train",
+            "cifar_cnn",
+            "--data",
+            data,
+            "--epochs",
+            "2",
+            "--batch-size",
+            "16",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "trained cifar_cnn with the default recipe on cpu (fp32)" in printed
@@ -100,8 +113,9 @@ def test_predict_reports_conversions_and_bad_files(
     assert main(["push", str(tmp_path / "missing"), "org/name"]) == 1
 
 
-@pytest.mark.parametrize("command", ["list", "info", "predict", "train", "evaluate",
-                                     "render-alnum52", "push"])  # fmt: skip
+@pytest.mark.parametrize(
+    "command", ["list", "info", "predict", "train", "evaluate", "render-alnum52", "push"]
+)
 def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])

@@ -50,6 +50,16 @@ class RenderStyle:
         """JSON-ready form (for the dataset manifest)."""
         return asdict(self)
 
+    @classmethod
+    def plain(cls) -> RenderStyle:
+        """No variation: black ink on white, upright, centred, at mid cap height (for
+        rendering text to read back, as in the demo)."""
+        return cls(
+            cap_height=(0.65, 0.65), shift=0.0, scale=(1.0, 1.0), slant=(0.0, 0.0),
+            rotate=(0.0, 0.0), stroke_prob=0.0, blur=(0.0, 0.0), noise=(0.0, 0.0),
+            ink=(0, 0), paper=(255, 255),
+        )  # fmt: skip
+
 
 # Font sizes are quantised so each worker keeps a handful of FreeType objects per font.
 _SIZE_STEP = 2
