@@ -272,3 +272,24 @@ def test_rgb_stem_to_grey_sums_channels(tmp_path: Path) -> None:
     x = torch.rand(2, 1, 32, 32)
     with torch.no_grad():
         assert torch.allclose(grey(x), model(x.repeat(1, 3, 1, 1)), atol=1e-4)
+
+
+def test_timm_imagenet_variant_goes_through_timm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``efficientnet_b2.ra_in1k`` is timm's to load: from_pretrained asks the builder for
+    ``pretrained=True`` (timm downloads) and keeps the requested head."""
+    from alnumzoo.models import registry
+
+    calls: list[dict[str, object]] = []
+
+    def fake_builder(**kwargs: object) -> alnumzoo.EfficientNetB2:
+        calls.append(kwargs)
+        return alnumzoo.EfficientNetB2(num_classes=int(kwargs["num_classes"]))  # type: ignore[call-overload]
+
+    entry = registry._REGISTRY["efficientnet_b2.ra_in1k"]
+    monkeypatch.setitem(registry._REGISTRY, entry.name, replace(entry, builder=fake_builder))
+    model = alnumzoo.from_pretrained("efficientnet_b2.ra_in1k", num_classes=7)
+    assert calls == [{"num_classes": 7, "pretrained": True}]
+    assert model.num_classes == 7
+    assert model.load_report is not None
+    assert model.load_report.source == "timm"
+    assert not model.training

@@ -26,7 +26,7 @@ from alnumzoo.hub.config import CONFIG_NAME, WEIGHTS_NAME, build_from_config, re
 from alnumzoo.hub.files import sha256_file, verify_sha256
 from alnumzoo.labels import LabelMap
 from alnumzoo.models.base import ZooModel
-from alnumzoo.models.registry import HubWeights, get_model_entry, list_models
+from alnumzoo.models.registry import HubWeights, TimmPretrained, get_model_entry, list_models
 
 __all__ = ["LoadReport", "adapt_input_channels", "from_pretrained", "load_state_file"]
 
@@ -39,7 +39,8 @@ class LoadReport:
 
     Attributes:
         source: ``"local"`` (a folder), ``"embedded"`` (shipped in the package),
-            ``"registry"`` (downloaded at the registry's pin) or ``"hub"``.
+            ``"registry"`` (downloaded at the registry's pin), ``"hub"``, or ``"timm"``
+            (ImageNet weights timm loads itself; no sha256 is pinned for those).
         location: Folder or repository id.
         revision: The Hub commit the files were read from (resolved from a branch or tag),
             ``None`` for a folder.
@@ -270,6 +271,19 @@ def from_pretrained(
     else:
         if "/" not in name and "@" not in name:
             entry = get_model_entry(name)  # KeyError with suggestions for unknown names
+            if isinstance(entry.weights, TimmPretrained):
+                # timm owns these (ImageNet starting points): it downloads and adapts them.
+                built = entry.builder(
+                    **{**entry.kwargs, "num_classes": num_classes or entry.num_classes},
+                    **({"labels": labels} if labels is not None else {}),
+                    **({"in_chans": in_chans} if in_chans is not None else {}),
+                    pretrained=True,
+                )
+                assert isinstance(built, ZooModel)
+                built.load_report = LoadReport(
+                    "timm", entry.weights.hf_id, None, Path(entry.weights.hf_id), "", False, []
+                )
+                return built.to(device).eval()
             if not isinstance(entry.weights, HubWeights):
                 raise FileNotFoundError(
                     f"no pretrained weights are published for {name!r}; models with weights: "

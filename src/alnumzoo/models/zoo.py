@@ -73,7 +73,9 @@ def _register(
     if release is not None:
         metrics |= {k: release[k] for k in _RESULT_KEYS}
         training = {k: release[k] for k in _TRAINING_KEYS if k in release}
-        weights = HubWeights(f"{HUB_ORG}/{name}", "main", release["sha256"], embedded=True)
+        # "hub_revision" is recorded once the folder is uploaded (scripts/push_weights.sh).
+        revision = release.get("hub_revision", "main")
+        weights = HubWeights(f"{HUB_ORG}/{name}", revision, release["sha256"], embedded=True)
         kwargs = release.get("kwargs") or kwargs
     register_model(
         ModelEntry(
