@@ -86,7 +86,7 @@ def test_tta_views_average_to_probabilities(mode: str | None) -> None:
         assert torch.allclose(probs, predict_proba(net, x.flip(-1), "flip"), atol=1e-6)
 
 
-def test_evaluate_counts_and_confusion() -> None:
+def test_evaluate_counts_and_confusion(tmp_path: Path) -> None:
     torch.manual_seed(0)
     net = alnumzoo.CifarCNN().eval()
     images = torch.randint(0, 256, (50, 3, 32, 32), dtype=torch.uint8)
@@ -99,3 +99,6 @@ def test_evaluate_counts_and_confusion() -> None:
     assert result.confusion.sum(1).tolist() == [5] * 10
     assert set(result.per_class_accuracy()) == set(alnumzoo.CIFAR10.names)
     assert sum(c for *_, c in result.most_confused(100)) == 50 - result.correct
+    pytest.importorskip("matplotlib")
+    result.plot_confusion(tmp_path / "confusion.png")
+    assert (tmp_path / "confusion.png").stat().st_size > 5000

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.distributed as dist
@@ -18,6 +19,9 @@ from alnumzoo.labels import LabelMap
 from alnumzoo.training.device import resolve_device
 from alnumzoo.training.loaders import DatasetLoader
 from alnumzoo.training.tta import default_tta, predict_proba
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["EvalData", "EvalResult", "evaluate"]
 
@@ -73,6 +77,39 @@ class EvalResult:
             for v, i in zip(values, flat, strict=True)
             if v > 0
         ]
+
+    def plot_confusion(self, path: str | Path | None = None, *, title: str = "") -> Figure:
+        """The confusion matrix as an image (rows: true class, columns: predicted), each row
+        normalised to sum to one, diagonal hidden so the mistakes stand out.
+
+        Needs matplotlib (``pip install "alnumzoo[plot]"``). Saves to ``path`` when given.
+        """
+        try:
+            import matplotlib
+
+            if path is not None:
+                matplotlib.use("Agg", force=False)
+            import matplotlib.pyplot as plt
+        except ImportError as exc:
+            raise ImportError(
+                'plot_confusion needs matplotlib: pip install "alnumzoo[plot]"'
+            ) from exc
+        rates = self.confusion.double() / self.confusion.sum(1, keepdim=True).clamp(min=1)
+        rates.fill_diagonal_(float("nan"))
+        k = rates.shape[0]
+        names = self.labels.names if self.labels is not None else tuple(map(str, range(k)))
+        side = max(5.0, 0.17 * k + 2)
+        fig, ax = plt.subplots(figsize=(side + 1, side))
+        shown = ax.imshow(rates.numpy(), cmap="magma_r", vmin=0)
+        ax.set_xticks(range(k), names, fontsize=7 if k > 20 else 9, rotation=90 if k <= 20 else 0)
+        ax.set_yticks(range(k), names, fontsize=7 if k > 20 else 9)
+        ax.set(xlabel="predicted", ylabel="true")
+        ax.set_title(title or f"confusions (top-1 {100 * self.accuracy:.2f}%, diagonal hidden)")
+        fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label="share of the true class")
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(path, dpi=110)
+        return fig
 
 
 def _batches(
