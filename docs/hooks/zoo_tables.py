@@ -8,30 +8,38 @@ from typing import Any
 import alnumzoo
 
 
+def _published() -> list[alnumzoo.ModelEntry]:
+    entries = [alnumzoo.get_model_entry(n) for n in alnumzoo.list_models(pretrained=True)]
+    return [e for e in entries if "top1" in e.metrics]
+
+
 def _results_table() -> str:
     rows = [
-        "| variant | params | MFLOPs/img | CPU img/s | top-1 | top-1 TTA | report top-1 "
-        "| held-out split | trained | sha256 |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|---|",
+        "| variant | params | MFLOPs/img | CPU img/s | top-1 | top-1 TTA | report |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name in alnumzoo.list_models(pretrained=True):
-        e = alnumzoo.get_model_entry(name)
-        if "top1" not in e.metrics:
-            continue
+    for e in _published():
+        m = e.metrics
+        rows.append(
+            f"| `{e.name}` | {e.num_params:,} | {m['mflops']:.1f} | {m['cpu_img_s']:,.0f} "
+            f"| **{m['top1']:.2f}** | {m['top1_tta']:.2f} | {m['report_top1']:.2f} |"
+        )
+    return "\n".join(rows) if len(rows) > 2 else "No weights are shipped in this build."
+
+
+def _training_table() -> str:
+    rows = ["| variant | held-out split | trained with | sha256 |", "|---|---|---|---|"]
+    for e in _published():
         t = e.training
+        threads = t.get("threads")
         sha = getattr(e.weights, "sha256", "")
         rows.append(
-            f"| `{name}` | {e.num_params:,} | {e.metrics['mflops']:.1f} "
-            f"| {e.metrics['cpu_img_s']:,.0f} | **{e.metrics['top1']:.2f}** "
-            f"| {e.metrics['top1_tta']:.2f} ({t.get('tta')}) | {e.metrics['report_top1']:.2f} "
-            f"| {t.get('held_out')}, {t.get('num_samples', 0):,} images "
-            f"| {t.get('recipe')} recipe, {t.get('budget')} budget, {t.get('device')} "
-            f"({t.get('threads')} thread{'s' if t.get('threads') != 1 else ''}) "
-            f"| `{sha[:12]}…` |"
+            f"| `{e.name}` | {t.get('held_out')}, {t.get('num_samples', 0):,} images "
+            f"| {t.get('recipe')} recipe, {t.get('budget')} on {t.get('device')} "
+            f"({threads} thread{'s' if threads != 1 else ''}), {t.get('epochs')} epochs, "
+            f"TTA {t.get('tta')} | `{sha[:16]}` |"
         )
-    if len(rows) == 2:
-        return "No weights are shipped in this build."
-    return "\n".join(rows)
+    return "\n".join(rows) if len(rows) > 2 else ""
 
 
 def _architectures_table() -> str:
@@ -45,7 +53,7 @@ def _architectures_table() -> str:
         label = {"HubWeights": "shipped + Hub", "TimmPretrained": "timm ImageNet"}.get(kind, kind)
         rows.append(
             f"| `{name}` | {e.task} | {'x'.join(map(str, e.input_size))} | {e.num_classes} "
-            f"| {e.num_params:,} | {label} | {e.source} |"
+            f"| {e.num_params:,} | {label} | {e.source.split(':')[0]} |"
         )
     return "\n".join(rows)
 
@@ -63,6 +71,7 @@ def on_page_markdown(markdown: str, **kwargs: Any) -> str:
     """Replace the ``{{ zoo:... }}`` markers with tables built from the registry."""
     return (
         markdown.replace("{{ zoo:results }}", _results_table())
+        .replace("{{ zoo:training }}", _training_table())
         .replace("{{ zoo:architectures }}", _architectures_table())
         .replace("{{ zoo:commands }}", _commands())
     )
