@@ -76,3 +76,23 @@ def test_two_gloo_processes_agree(tmp_path: Path) -> None:
     weights = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
     for key, value in weights[0].items():
         assert torch.equal(value, weights[1][key]), key
+
+
+def test_fit_devices_spawns_processes_and_returns_weights() -> None:
+    """``fit(..., devices=2)`` starts two gloo processes itself; rank 0's weights come back."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import alnumzoo
+    from _tiny import tiny_cifar
+
+    torch.manual_seed(0)
+    model = alnumzoo.create_model("cifar_cnn")
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    history = alnumzoo.fit(model, tiny_cifar(128), tiny_cifar(40, 1), epochs=2, batch_size=16,
+                           device="cpu", progress=False, devices=2)  # fmt: skip
+    assert history.world_size == 2
+    assert history.steps == 8  # 128 images / (2 ranks x 16) per step, 2 epochs
+    assert not model.training
+    changed = [k for k, v in model.state_dict().items() if not torch.equal(v, before[k])]
+    assert "layer1.0.weight" in changed

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
+import socket
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.distributed as dist
+import torch.multiprocessing as mp
 
-__all__ = ["DistInfo", "average_buffers", "init_distributed", "max_across_ranks"]
+if TYPE_CHECKING:
+    from alnumzoo.training.history import History
+
+__all__ = ["DistInfo", "average_buffers", "init_distributed", "launch_local", "max_across_ranks"]
 
 
 @dataclass(frozen=True)
@@ -80,3 +88,52 @@ def average_buffers(module: torch.nn.Module, info: DistInfo) -> None:
         if buffer.is_floating_point():
             dist.all_reduce(buffer, op=dist.ReduceOp.SUM)
             buffer.div_(info.world_size)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _worker(
+    rank: int, world_size: int, port: int, model: torch.nn.Module, train: Any, val: Any,
+    options: dict[str, Any], result: str,
+) -> None:  # fmt: skip
+    os.environ.update(
+        RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world_size),
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
+    )  # fmt: skip
+    from alnumzoo.training.fit import fit
+
+    history = fit(model, train, val, **options)
+    if rank == 0:
+        torch.save({"state": model.state_dict(), "history": history.to_dict()}, result)
+
+
+def launch_local(
+    model: torch.nn.Module, train: Any, val: Any, options: dict[str, Any], nprocs: int
+) -> History:
+    """Run :func:`alnumzoo.fit` in ``nprocs`` spawned processes on this machine (DDP over
+    127.0.0.1) and load rank 0's trained weights back into ``model``.
+
+    Model and data are pickled to each process, so they must be picklable (alnumzoo's models
+    and in-memory data sets are).
+    """
+    from alnumzoo.training.history import History
+
+    if options.get("device", "auto") != "cpu" and torch.cuda.is_available():
+        nprocs = min(nprocs, torch.cuda.device_count())
+    with tempfile.TemporaryDirectory() as tmp:
+        result = str(Path(tmp) / "rank0.pt")
+        # torch.multiprocessing.spawn ships without type annotations.
+        mp.spawn(  # type: ignore[attr-defined,no-untyped-call]
+            _worker,
+            args=(nprocs, _free_port(), model, train, val, options, result),
+            nprocs=nprocs,
+            join=True,
+        )
+        out = torch.load(result, weights_only=True)
+    model.load_state_dict(out["state"])
+    model.eval()
+    return History.from_dict(out["history"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -27,6 +28,7 @@ from alnumzoo.training.distributed import (
     DistInfo,
     average_buffers,
     init_distributed,
+    launch_local,
     max_across_ranks,
 )
 from alnumzoo.training.evaluate import EvalResult, evaluate
@@ -164,6 +166,7 @@ def fit(
     reserve: float | None = None,
     eval_batch_size: int = 512,
     workers: int = 0,
+    devices: int | None = None,
 ) -> History:
     """Train ``model`` on ``train``; return a :class:`History` and leave the chosen weights in
     ``model`` (in eval mode).
@@ -205,6 +208,9 @@ def fit(
             (default: measured from the evaluations, at least 2% of the budget).
         eval_batch_size: Batch size for evaluation.
         workers: ``DataLoader`` workers for data sets that are not in memory.
+        devices: Train with this many processes on this machine (one per GPU on CUDA, gloo
+            processes on the CPU), started by ``fit`` itself; the trained weights come back
+            into ``model``. Under torchrun, leave it ``None``.
 
     Under torchrun (``WORLD_SIZE`` > 1) every process calls ``fit`` with the same arguments:
     the model is wrapped in ``DistributedDataParallel`` (NCCL on CUDA, gloo on the CPU), data
@@ -217,6 +223,15 @@ def fit(
         TrainingInterrupted: Ctrl-C or SIGTERM; the checkpoint to resume from is written first.
         CheckpointError: ``resume`` points at a missing or foreign checkpoint.
     """
+    if devices is not None and devices > 1 and int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        options = dict(
+            budget=budget, epochs=epochs, target=target, recipe=recipe, device=device,
+            batch_size=batch_size, lr=lr, seed=seed, checkpoint=checkpoint, resume=resume,
+            max_steps=max_steps, progress=progress, amp=amp, channels_last=channels_last,
+            compile=compile, eval_every=eval_every, reserve=reserve,
+            eval_batch_size=eval_batch_size, workers=workers,
+        )  # fmt: skip
+        return launch_local(model, train, val, options, devices)
     dev = resolve_device(device)
     info = init_distributed(dev)
     if dev.type == "cuda" and info.world_size > 1:
