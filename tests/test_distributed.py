@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 import torch
+from _tiny import tiny_cifar
+
+import alnumzoo
 
 _WORKER = r"""
 import json, os, sys
@@ -80,12 +83,6 @@ def test_two_gloo_processes_agree(tmp_path: Path) -> None:
 
 def test_fit_devices_spawns_processes_and_returns_weights() -> None:
     """``fit(..., devices=2)`` starts two gloo processes itself; rank 0's weights come back."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    import alnumzoo
-    from _tiny import tiny_cifar
-
     torch.manual_seed(0)
     model = alnumzoo.create_model("cifar_cnn")
     before = {k: v.clone() for k, v in model.state_dict().items()}
