@@ -137,7 +137,11 @@ def main(argv: list[str] | None = None) -> int:
         "num_samples": plain.num_samples,
         "most_confused": plain.most_confused(8),
         "eval_s": round(eval_s, 1),
-        "command": f"python benchmarks/train_pretrained.py {args.name}",
+        "command": " ".join(
+            ["python benchmarks/train_pretrained.py", args.name]
+            + (["--budget", budget] if args.budget else [])
+            + (["--threads", str(args.threads)] if args.threads else [])
+        ),
     }
     out = alnumzoo.save_pretrained(model, run_dir / "pretrained")
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

@@ -9,7 +9,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${ALNUMZOO_VENV:-$repo/.venv}"
 extras="${ALNUMZOO_EXTRAS:-dev}"
 
-debs=(fonts-dejavu-core fonts-liberation dataset-fashion-mnist)
+debs=(fonts-dejavu-core fonts-liberation dataset-fashion-mnist git)
 missing=()
 for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
