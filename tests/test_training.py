@@ -346,3 +346,16 @@ def test_parameter_budget_helper() -> None:
     with pytest.raises(alnumzoo.ParameterBudgetError):
         alnumzoo.check_parameter_budget(alnumzoo.create_model("efficientnet_b2"))
     assert math.isfinite(alnumzoo.count_parameters(model))
+
+
+def test_slow_validation_cannot_eat_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An evaluation estimated at longer than the budget reserves at most a quarter of it,
+    with a warning, so the run still trains for most of its budget."""
+    # The package re-exports the function under the module's name, so go through sys.modules.
+    fit_module = sys.modules["alnumzoo.training.fit"]
+    monkeypatch.setattr(fit_module, "_estimate_eval_s", lambda *a, **k: 1000.0)
+    with pytest.warns(UserWarning, match="final evaluation is estimated at 1000 s"):
+        history = fit(cifar_model(), tiny_cifar(256), tiny_cifar(32, 1), budget=4,
+                      batch_size=32, progress=False)  # fmt: skip
+    assert history.stop_reason == "budget"
+    assert history.records[0].train_s > 2.0  # about 3 of the 4 s trained

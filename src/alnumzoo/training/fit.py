@@ -7,6 +7,7 @@ import math
 import os
 import signal
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -43,6 +44,8 @@ __all__ = ["NonFiniteLossError", "TrainingInterrupted", "build_optimizer", "fit"
 # On CUDA the clock is synchronised every few steps only: a sync per step would stall the
 # launch queue, which is most of the time for models this small.
 _CUDA_SYNC_EVERY = 8
+# The largest share of a budget held back for the final evaluation and checkpoint.
+_MAX_RESERVE = 0.25
 
 
 class NonFiniteLossError(RuntimeError):
@@ -424,9 +427,20 @@ def _fit(
     )
     reserve_s = reserve if reserve is not None else 0.02 * (budget_s or 0.0)
 
+    if budget_s is not None and eval_cost > _MAX_RESERVE * budget_s:
+        warnings.warn(
+            f"the final evaluation is estimated at {eval_cost:.0f} s of the {budget_s:.0f} s "
+            f"budget; at most {_MAX_RESERVE:.0%} is reserved for it, so the run may end late. "
+            "A smaller validation set (or no TTA in the recipe) keeps it inside the budget.",
+            stacklevel=3,
+        )
+
     def progress_now(sync: bool) -> float:
         if budget_s is not None:
-            usable = max(budget_s - max(reserve_s, eval_cost), 1e-9)
+            # Never let evaluation eat the budget: a slow validation set makes the run end
+            # late rather than train for almost nothing.
+            kept = min(max(reserve_s, eval_cost), _MAX_RESERVE * budget_s)
+            usable = max(budget_s - kept, 1e-9)
             p = clock.elapsed(sync) / usable
             if total_steps is not None:
                 p = max(p, step / total_steps)
