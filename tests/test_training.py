@@ -358,4 +358,4 @@ def test_slow_validation_cannot_eat_the_budget(monkeypatch: pytest.MonkeyPatch) 
         history = fit(cifar_model(), tiny_cifar(256), tiny_cifar(32, 1), budget=4,
                       batch_size=32, progress=False)  # fmt: skip
     assert history.stop_reason == "budget"
-    assert history.records[0].train_s > 2.0  # about 3 of the 4 s trained
+    assert sum(r.train_s for r in history.records) > 2.0  # about 3 of the 4 s trained

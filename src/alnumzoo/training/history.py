@@ -115,7 +115,7 @@ class History:
         atomic_write(path, write)
         return path
 
-    def plot(self, path: str | Path | None = None) -> Figure:
+    def plot(self, path: str | Path | None = None, *, title: str = "") -> Figure:
         """Loss and accuracy curves (and the learning rate) per epoch.
 
         Needs matplotlib (``pip install "alnumzoo[plot]"``). Saves to ``path`` when given.
@@ -148,7 +148,8 @@ class History:
         ax_acc.legend()
         ax_lr.plot(epochs, [r.lr for r in self.records], "o-")
         ax_lr.set(title="learning rate (end of epoch)", xlabel="epoch")
-        fig.suptitle(f"{self.recipe} recipe on {self.device}: {self.stop_reason} stop")
+        stop = f", stopped by {self.stop_reason}" if self.stop_reason else ""
+        fig.suptitle(title or f"{self.recipe} recipe on {self.device}{stop}")
         fig.tight_layout()
         if path is not None:
             fig.savefig(path, dpi=110)
