@@ -359,3 +359,11 @@ def test_slow_validation_cannot_eat_the_budget(monkeypatch: pytest.MonkeyPatch) 
                       batch_size=32, progress=False)  # fmt: skip
     assert history.stop_reason == "budget"
     assert sum(r.train_s for r in history.records) > 2.0  # about 3 of the 4 s trained
+
+
+def test_resume_refuses_a_checkpoint_from_another_recipe(tmp_path: Path) -> None:
+    ck = tmp_path / "run.pt"
+    fit(cifar_model(), tiny_cifar(64), epochs=1, batch_size=32, checkpoint=ck, progress=False)
+    with pytest.raises(CheckpointError, match=r"different recipe \(.*optimizer"):
+        fit(cifar_model(), tiny_cifar(64), epochs=1, batch_size=32, recipe="report",
+            checkpoint=ck, resume=ck, progress=False)  # fmt: skip

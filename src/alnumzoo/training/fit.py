@@ -137,6 +137,13 @@ def _estimate_eval_s(
     return per_batch * len(val_loader) * passes + 1.0
 
 
+def _plain(value: Any) -> Any:
+    """``value`` with tuples as lists, so recipe fields compare equal however they were stored."""
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _state_copy(module: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
@@ -385,6 +392,16 @@ def _fit(
         if state.get("arch") != arch:
             raise CheckpointError(
                 f"{resume_from} was written for {state.get('arch')!r}, not {arch!r}"
+            )
+        written = state.get("recipe", {})
+        current = {k: v for k, v in asdict(rec).items() if k != "extra"}
+        changed = sorted(
+            k for k in current if k in written and _plain(written[k]) != _plain(current[k])
+        )
+        if changed:
+            raise CheckpointError(
+                f"{resume_from} was written with a different recipe ({', '.join(changed)} "
+                f"differ); resume with the recipe it was started with"
             )
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
