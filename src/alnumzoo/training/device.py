@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["autocast_dtype", "resolve_device"]
+__all__ = ["autocast", "autocast_dtype", "resolve_device"]
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -33,3 +33,8 @@ def autocast_dtype(device: torch.device, amp: bool | str = "auto") -> torch.dtyp
     if torch.cuda.is_bf16_supported(including_emulation=False):
         return torch.bfloat16
     return torch.float16
+
+
+def autocast(device: torch.device, dtype: torch.dtype | None) -> torch.autocast:
+    """Mixed precision in ``dtype`` on ``device``, or a no-op context for ``None`` (fp32)."""
+    return torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)

@@ -16,8 +16,9 @@ from torch.utils.data import DataLoader, Dataset
 from alnumzoo.data.base import InMemoryImageDataset
 from alnumzoo.data.device_loader import DeviceLoader
 from alnumzoo.labels import LabelMap
-from alnumzoo.training.device import resolve_device
+from alnumzoo.training.device import autocast, resolve_device
 from alnumzoo.training.loaders import DatasetLoader
+from alnumzoo.training.plotting import pyplot
 from alnumzoo.training.tta import default_tta, predict_proba
 
 if TYPE_CHECKING:
@@ -84,16 +85,7 @@ class EvalResult:
 
         Needs matplotlib (``pip install "alnumzoo[plot]"``). Saves to ``path`` when given.
         """
-        try:
-            import matplotlib
-
-            if path is not None:
-                matplotlib.use("Agg", force=False)
-            import matplotlib.pyplot as plt
-        except ImportError as exc:
-            raise ImportError(
-                'plot_confusion needs matplotlib: pip install "alnumzoo[plot]"'
-            ) from exc
+        plt = pyplot("plot_confusion", headless=path is not None)
         rates = self.confusion.double() / self.confusion.sum(1, keepdim=True).clamp(min=1)
         rates.fill_diagonal_(float("nan"))
         k = rates.shape[0]
@@ -109,7 +101,8 @@ class EvalResult:
         fig.tight_layout()
         if path is not None:
             fig.savefig(path, dpi=110)
-        return fig
+        figure: Figure = fig  # pyplot comes in untyped through the optional import
+        return figure
 
 
 def _batches(
@@ -183,11 +176,7 @@ def evaluate(
             y = y.to(device, non_blocking=True)
             if channels_last and x.dim() == 4:
                 x = x.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(
-                device.type,
-                dtype=autocast_dtype or torch.float32,
-                enabled=autocast_dtype is not None,
-            ):
+            with autocast(device, autocast_dtype):
                 probs = predict_proba(model, x, tta)
             if confusion is None:
                 k = num_classes or probs.shape[1]

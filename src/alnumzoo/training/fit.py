@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from alnumzoo.training.budget import BudgetClock, parse_budget
 from alnumzoo.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from alnumzoo.training.device import autocast_dtype, resolve_device
+from alnumzoo.training.device import autocast, autocast_dtype, resolve_device
 from alnumzoo.training.distributed import (
     DistInfo,
     average_buffers,
@@ -130,7 +130,7 @@ def _estimate_eval_s(
     model.eval()
     device = x.device
     clock = BudgetClock(device)
-    with torch.autocast(device.type, dtype=cast or torch.float32, enabled=cast is not None):
+    with autocast(device, cast):
         model(x)
     per_batch = clock.elapsed()
     model.train(was)
@@ -146,10 +146,6 @@ def _plain(value: Any) -> Any:
 
 def _state_copy(module: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
-
-
-def _averaged_weights(averaged: AveragedModel) -> dict[str, torch.Tensor]:
-    return _state_copy(averaged.module)
 
 
 def fit(
@@ -523,9 +519,7 @@ def _fit(
                 seen = 0
                 epoch_start = clock.elapsed()
                 for x, y in train_loader:
-                    with torch.autocast(
-                        device.type, dtype=cast or torch.float32, enabled=cast is not None
-                    ):
+                    with autocast(device, cast):
                         logits = forward_model(x)
                         loss = criterion(logits.float(), y)
                     scaler.scale(loss).backward()
@@ -693,9 +687,9 @@ def _finish(
         train_loader.load_state_dict({**was, "batch": 0})
         update_bn(train_loader, swa)
         train_loader.load_state_dict(was)
-        candidates["swa"] = _averaged_weights(swa)
+        candidates["swa"] = _state_copy(swa.module)
     if ema is not None:
-        candidates["ema"] = _averaged_weights(ema)
+        candidates["ema"] = _state_copy(ema.module)
     if run_eval is None:
         chosen = "swa" if "swa" in candidates else ("ema" if "ema" in candidates else "final")
         model.load_state_dict(candidates[chosen])

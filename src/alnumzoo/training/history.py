@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alnumzoo._atomic import atomic_write
+from alnumzoo.training.plotting import pyplot
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -123,16 +124,7 @@ class History:
         Raises:
             ImportError: matplotlib is not installed; the message says how to get it.
         """
-        try:
-            import matplotlib
-
-            if path is not None:
-                matplotlib.use("Agg", force=False)
-            import matplotlib.pyplot as plt
-        except ImportError as exc:
-            raise ImportError(
-                'History.plot needs matplotlib: pip install "alnumzoo[plot]"'
-            ) from exc
+        plt = pyplot("History.plot", headless=path is not None)
         epochs = [r.epoch for r in self.records]
         fig, (ax_loss, ax_acc, ax_lr) = plt.subplots(1, 3, figsize=(12, 3.4))
         ax_loss.plot(epochs, [r.train_loss for r in self.records], "o-", label="train")
@@ -153,4 +145,5 @@ class History:
         fig.tight_layout()
         if path is not None:
             fig.savefig(path, dpi=110)
-        return fig
+        figure: Figure = fig  # pyplot comes in untyped through the optional import
+        return figure
