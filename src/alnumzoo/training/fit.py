@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from alnumzoo.training.budget import BudgetClock, parse_budget
 from alnumzoo.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from alnumzoo.training.cpu_speed import CpuExecution, probe_cpu_execution
 from alnumzoo.training.device import autocast, autocast_dtype, resolve_device
 from alnumzoo.training.distributed import (
     DistInfo,
@@ -46,6 +47,9 @@ __all__ = ["NonFiniteLossError", "TrainingInterrupted", "build_optimizer", "fit"
 _CUDA_SYNC_EVERY = 8
 # The largest share of a budget held back for the final evaluation and checkpoint.
 _MAX_RESERVE = 0.25
+# The CPU speed probe costs a few seconds; below these sizes a run keeps plain fp32 NCHW.
+_PROBE_MIN_BUDGET_S = 60.0
+_PROBE_MIN_IMAGES = 20_000
 
 
 class NonFiniteLossError(RuntimeError):
@@ -137,6 +141,37 @@ def _estimate_eval_s(
     return per_batch * len(val_loader) * passes + 1.0
 
 
+def _cpu_execution(
+    model: nn.Module,
+    train: Dataset[Any],
+    batch_size: int,
+    channels_last: bool | str,
+    amp: bool | str,
+    state: dict[str, Any] | None,
+    *,
+    probe: bool,
+) -> CpuExecution:
+    """Memory format and precision on the CPU: a resumed run keeps its checkpoint's; ``"auto"``
+    settings are measured (:func:`probe_cpu_execution`) for runs long enough to repay the
+    probe's few seconds, and are plain fp32 NCHW otherwise."""
+    if state is not None and "execution" in state:
+        kept = state["execution"]
+        dtype = torch.bfloat16 if kept["precision"] == "bf16" else None
+        return CpuExecution(channels_last=bool(kept["channels_last"]), autocast_dtype=dtype)
+    force_cl = None if channels_last == "auto" else bool(channels_last)
+    force_bf16 = None if amp == "auto" else bool(amp)
+    if not probe or len(train) == 0:  # type: ignore[arg-type]
+        return CpuExecution(
+            channels_last=bool(force_cl), autocast_dtype=torch.bfloat16 if force_bf16 else None
+        )
+    sample, _ = train[0]
+    shape = (batch_size, *torch.as_tensor(sample).shape)
+    with torch.random.fork_rng(devices=[]):
+        x = torch.rand(shape)
+    y = torch.zeros(batch_size, dtype=torch.long)
+    return probe_cpu_execution(model, x, y, channels_last=force_cl, bf16=force_bf16)
+
+
 def _plain(value: Any) -> Any:
     """``value`` with tuples as lists, so recipe fields compare equal however they were stored."""
     if isinstance(value, tuple | list):
@@ -204,9 +239,13 @@ def fit(
             scaler, RNG states, data position, budget spent); ``True`` means ``checkpoint``.
         max_steps: Stop after this many optimizer steps in total.
         progress: Show a tqdm bar (terminal or notebook).
-        amp: Mixed precision on CUDA: ``"auto"``/``True`` (bf16 where supported, else fp16
-            with a gradient scaler) or ``False``. The CPU always trains in fp32.
-        channels_last: Channels-last memory format (``"auto"``: on CUDA).
+        amp: Mixed precision. On CUDA ``"auto"``/``True`` mean bf16 where supported, else
+            fp16 with a gradient scaler. On the CPU ``"auto"`` uses bf16 autocast only where
+            the CPU has native bf16 and a short probe measures it faster
+            (:func:`~alnumzoo.training.cpu_speed.probe_cpu_execution`); ``True`` forces bf16.
+            ``False`` is fp32 everywhere.
+        channels_last: Channels-last memory format: ``"auto"`` is on for CUDA and measured on
+            the CPU (runs of a minute or 20,000 images and more; shorter ones stay NCHW).
         compile: ``torch.compile`` the training forward (``"auto"``: on a single CUDA
             device with a budget of 10 minutes or more, where compile time pays back).
         eval_every: Evaluate every this many epochs (and always at the end).
@@ -243,31 +282,35 @@ def fit(
     if dev.type == "cuda" and info.world_size > 1:
         dev = torch.device("cuda", info.local_rank)
     try:
-        return _fit(
-            model,
-            train,
-            val,
-            budget=budget,
-            epochs=epochs,
-            target=target,
-            recipe=recipe,
-            device=dev,
-            batch_size=batch_size,
-            lr=lr,
-            seed=seed,
-            checkpoint=checkpoint,
-            resume=resume,
-            max_steps=max_steps,
-            progress=progress,
-            amp=amp,
-            channels_last=channels_last,
-            compile=compile,
-            eval_every=eval_every,
-            reserve=reserve,
-            eval_batch_size=eval_batch_size,
-            workers=workers,
-            info=info,
-        )
+        # Signals are caught from the start: one arriving during set-up (CPU probe, resume)
+        # still ends in a checkpoint and TrainingInterrupted at the first step.
+        with _stop_signals() as stop_flag:
+            return _fit(
+                model,
+                train,
+                val,
+                budget=budget,
+                epochs=epochs,
+                target=target,
+                recipe=recipe,
+                device=dev,
+                batch_size=batch_size,
+                lr=lr,
+                seed=seed,
+                checkpoint=checkpoint,
+                resume=resume,
+                max_steps=max_steps,
+                progress=progress,
+                amp=amp,
+                channels_last=channels_last,
+                compile=compile,
+                eval_every=eval_every,
+                reserve=reserve,
+                eval_batch_size=eval_batch_size,
+                workers=workers,
+                info=info,
+                stop_flag=stop_flag,
+            )
     finally:
         if info.owns_group:
             torch.distributed.destroy_process_group()
@@ -298,6 +341,7 @@ def _fit(
     eval_batch_size: int,
     workers: int,
     info: DistInfo,
+    stop_flag: list[str],
 ) -> History:
     arch = str(getattr(model, "arch", type(model).__name__.lower()))
     rec = get_recipe(recipe, arch)
@@ -320,12 +364,26 @@ def _fit(
     # A different batch size keeps the recipe's rate per image (the linear scaling rule).
     base_lr = lr if lr is not None else rec.lr * bs / rec.batch_size
     labels = getattr(train, "labels", None) or getattr(model, "labels", None)
-    use_cl = (device.type == "cuda") if channels_last == "auto" else bool(channels_last)
-    cast = autocast_dtype(device, amp)
     tta = default_tta(labels) if rec.tta == "auto" else rec.tta
+    state = load_checkpoint(resume_from, map_location=device) if resume_from is not None else None
+    # The clock starts before any set-up work (the CPU probe included): a budget is wall time.
+    clock = BudgetClock(device, already_spent=float(state["spent_s"]) if state is not None else 0.0)
 
     torch.manual_seed(seed)
     model.to(device)
+    probe_rates: dict[str, float] = {}
+    if device.type == "cuda":
+        use_cl = True if channels_last == "auto" else bool(channels_last)
+        cast = autocast_dtype(device, amp)
+    else:
+        long_run = (budget_s or 0) >= _PROBE_MIN_BUDGET_S or (
+            total_epochs is not None and total_epochs * len(train) >= _PROBE_MIN_IMAGES  # type: ignore[arg-type]
+        )
+        execution = _cpu_execution(
+            model, train, bs, channels_last, amp, state, probe=long_run and info.world_size == 1
+        )
+        use_cl, cast = execution.channels_last, execution.autocast_dtype
+        probe_rates = execution.images_per_s
     if use_cl:
         model.to(memory_format=torch.channels_last)
     if device.type == "cuda":
@@ -379,12 +437,12 @@ def _fit(
         device=str(device),
         recipe=rec.name,
         precision={None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[cast],
+        channels_last=use_cl,
+        cpu_probe={k: round(v, 1) for k, v in probe_rates.items()},
         world_size=info.world_size,
     )
     step, best_acc, best_state, best_epoch = 0, -1.0, None, None
-    spent = 0.0
-    if resume_from is not None:
-        state = load_checkpoint(resume_from, map_location=device)
+    if state is not None:
         if state.get("arch") != arch:
             raise CheckpointError(
                 f"{resume_from} was written for {state.get('arch')!r}, not {arch!r}"
@@ -412,7 +470,6 @@ def _fit(
         if device.type == "cuda" and state["rng"].get("cuda") is not None:
             torch.cuda.set_rng_state(state["rng"]["cuda"].cpu(), device)
         step = int(state["step"])
-        spent = float(state["spent_s"])
         best_acc = float(state["best_acc"])
         best_epoch = state["best_epoch"]
         best_state = state["best_state"]
@@ -432,7 +489,6 @@ def _fit(
     if want_compile:
         forward_model = torch.compile(forward_model)  # type: ignore[assignment]
 
-    clock = BudgetClock(device, already_spent=spent)
     eval_cost = (
         _estimate_eval_s(model, val_loader, tta_views(tta) + 2, cast)
         if budget_s is not None and val_loader is not None
@@ -482,6 +538,7 @@ def _fit(
             "best_state": best_state,
             "history": history.to_dict(),
             "recipe": {k: v for k, v in asdict(rec).items() if k != "extra"},
+            "execution": {"channels_last": use_cl, "precision": history.precision},
         }
 
     def write_checkpoint() -> None:
@@ -510,126 +567,123 @@ def _fit(
     p = progress_now(sync=True) if step else 0.0
     last_sync = step
     try:
-        with _stop_signals() as stop_flag:
-            while not stop_reason:
-                model.train()
-                epoch = train_loader.epoch + 1
-                loss_sum = torch.zeros((), device=device)
-                correct = torch.zeros((), device=device, dtype=torch.int64)
-                seen = 0
-                epoch_start = clock.elapsed()
-                for x, y in train_loader:
-                    with autocast(device, cast):
-                        logits = forward_model(x)
-                        loss = criterion(logits.float(), y)
-                    scaler.scale(loss).backward()
-                    if rec.grad_clip is not None:
-                        scaler.unscale_(optimizer)
-                        nn.utils.clip_grad_norm_(model.parameters(), rec.grad_clip)
-                    scaler.step(optimizer)
-                    scaler.update()
-                    optimizer.zero_grad(set_to_none=True)
-                    if ema is not None:
-                        ema.update_parameters(model)
-                    step += 1
-                    loss_sum += loss.detach() * len(y)
-                    correct += (logits.detach().argmax(1) == y).sum()
-                    seen += len(y)
-                    sync = device.type != "cuda" or step - last_sync >= _CUDA_SYNC_EVERY
-                    if sync:
-                        last_sync = step
-                        if not math.isfinite(float(loss_sum)):
-                            bad = float(loss.detach())
-                            raise NonFiniteLossError(
-                                f"training loss became {bad:.4g} at step {step} (epoch "
-                                f"{epoch}); lower the learning rate or check the data. "
-                                + (
-                                    f"The last good checkpoint is {checkpoint}."
-                                    if checkpoint is not None
-                                    else "No checkpoint was being written."
-                                )
-                            )
-                    p = progress_now(sync)
-                    scheduler.set_progress(p)
-                    scheduler.step()
-                    if sync and bar.total:
-                        bar.n = min(1000, int(p * 1000))
-                        rate = (
-                            seen * info.world_size / max(clock.elapsed(False) - epoch_start, 1e-9)
-                        )
-                        bar.set_postfix_str(
-                            f"epoch {epoch} loss {float(loss_sum) / seen:.3f} "
-                            f"acc {float(correct) / seen:.3f} {rate:,.0f} img/s"
+        while not stop_reason:
+            model.train()
+            epoch = train_loader.epoch + 1
+            loss_sum = torch.zeros((), device=device)
+            correct = torch.zeros((), device=device, dtype=torch.int64)
+            seen = 0
+            epoch_start = clock.elapsed()
+            for x, y in train_loader:
+                with autocast(device, cast):
+                    logits = forward_model(x)
+                    loss = criterion(logits.float(), y)
+                scaler.scale(loss).backward()
+                if rec.grad_clip is not None:
+                    scaler.unscale_(optimizer)
+                    nn.utils.clip_grad_norm_(model.parameters(), rec.grad_clip)
+                scaler.step(optimizer)
+                scaler.update()
+                optimizer.zero_grad(set_to_none=True)
+                if ema is not None:
+                    ema.update_parameters(model)
+                step += 1
+                loss_sum += loss.detach() * len(y)
+                correct += (logits.detach().argmax(1) == y).sum()
+                seen += len(y)
+                sync = device.type != "cuda" or step - last_sync >= _CUDA_SYNC_EVERY
+                if sync:
+                    last_sync = step
+                    if not math.isfinite(float(loss_sum)):
+                        bad = float(loss.detach())
+                        raise NonFiniteLossError(
+                            f"training loss became {bad:.4g} at step {step} (epoch "
+                            f"{epoch}); lower the learning rate or check the data. "
                             + (
-                                f" left {max(0.0, budget_s - clock.elapsed(False)):,.0f}s"
-                                if budget_s
-                                else ""
-                            ),
-                            refresh=False,
+                                f"The last good checkpoint is {checkpoint}."
+                                if checkpoint is not None
+                                else "No checkpoint was being written."
+                            )
                         )
-                        bar.refresh()
-                    if stop_flag:
-                        break
-                    if p >= 1.0:
-                        stop_reason = (
-                            "budget"
-                            if budget_s is not None and (total_steps is None or step < total_steps)
-                            else "epochs"
-                        )
-                        break
-                    if max_steps is not None and step >= max_steps:
-                        stop_reason = "max_steps"
-                        break
+                p = progress_now(sync)
+                scheduler.set_progress(p)
+                scheduler.step()
+                if sync and bar.total:
+                    bar.n = min(1000, int(p * 1000))
+                    rate = seen * info.world_size / max(clock.elapsed(False) - epoch_start, 1e-9)
+                    bar.set_postfix_str(
+                        f"epoch {epoch} loss {float(loss_sum) / seen:.3f} "
+                        f"acc {float(correct) / seen:.3f} {rate:,.0f} img/s"
+                        + (
+                            f" left {max(0.0, budget_s - clock.elapsed(False)):,.0f}s"
+                            if budget_s
+                            else ""
+                        ),
+                        refresh=False,
+                    )
+                    bar.refresh()
                 if stop_flag:
-                    write_checkpoint()
-                    raise TrainingInterrupted(
-                        f"training stopped by {stop_flag[0]} at step {step}"
-                        + (f"; resume with resume={str(checkpoint)!r}" if checkpoint else "")
+                    break
+                if p >= 1.0:
+                    stop_reason = (
+                        "budget"
+                        if budget_s is not None and (total_steps is None or step < total_steps)
+                        else "epochs"
                     )
-                if swa is not None and rec.swa_start is not None and p >= rec.swa_start:
-                    swa.update_parameters(model)
-                for synced in (model, ema.module if ema is not None else None):
-                    if synced is not None:
-                        average_buffers(synced, info)
-                epoch_done = train_loader.state_dict()["batch"] == 0
-                train_s = clock.elapsed() - epoch_start
-                val_loss = val_acc = None
-                eval_s = 0.0
-                if val_loader is not None and (
-                    stop_reason or epoch % eval_every == 0 or not epoch_done
-                ):
-                    t0 = clock.elapsed()
-                    result = run_eval(ema.module if ema is not None else model)
-                    eval_s = clock.elapsed() - t0
-                    # The final evaluation scores the raw and averaged weights, then TTA.
-                    eval_cost = eval_s * (tta_views(tta) + 2) + 1.0
-                    val_loss, val_acc = result.loss, result.accuracy
-                    last_eval = (step, val_acc)
-                    if val_acc > best_acc:
-                        best_acc, best_epoch = val_acc, epoch
-                        best_state = _state_copy(ema.module if ema is not None else model)
-                    if target is not None and val_acc >= target and not stop_reason:
-                        stop_reason = "target"
-                history.records.append(
-                    EpochRecord(
-                        epoch=epoch,
-                        step=step,
-                        lr=float(optimizer.param_groups[0]["lr"]),
-                        train_loss=float(loss_sum) / max(seen, 1),
-                        train_acc=float(correct) / max(seen, 1),
-                        val_loss=val_loss,
-                        val_acc=val_acc,
-                        images_per_s=seen * info.world_size / max(train_s, 1e-9),
-                        train_s=train_s,
-                        eval_s=eval_s,
-                        elapsed_s=clock.elapsed(),
-                    )
-                )
-                if max_steps is not None and step >= max_steps and not stop_reason:
+                    break
+                if max_steps is not None and step >= max_steps:
                     stop_reason = "max_steps"
-                if total_steps is not None and step >= total_steps and not stop_reason:
-                    stop_reason = "epochs"
+                    break
+            if stop_flag:
                 write_checkpoint()
+                raise TrainingInterrupted(
+                    f"training stopped by {stop_flag[0]} at step {step}"
+                    + (f"; resume with resume={str(checkpoint)!r}" if checkpoint else "")
+                )
+            if swa is not None and rec.swa_start is not None and p >= rec.swa_start:
+                swa.update_parameters(model)
+            for synced in (model, ema.module if ema is not None else None):
+                if synced is not None:
+                    average_buffers(synced, info)
+            epoch_done = train_loader.state_dict()["batch"] == 0
+            train_s = clock.elapsed() - epoch_start
+            val_loss = val_acc = None
+            eval_s = 0.0
+            if val_loader is not None and (
+                stop_reason or epoch % eval_every == 0 or not epoch_done
+            ):
+                t0 = clock.elapsed()
+                result = run_eval(ema.module if ema is not None else model)
+                eval_s = clock.elapsed() - t0
+                # The final evaluation scores the raw and averaged weights, then TTA.
+                eval_cost = eval_s * (tta_views(tta) + 2) + 1.0
+                val_loss, val_acc = result.loss, result.accuracy
+                last_eval = (step, val_acc)
+                if val_acc > best_acc:
+                    best_acc, best_epoch = val_acc, epoch
+                    best_state = _state_copy(ema.module if ema is not None else model)
+                if target is not None and val_acc >= target and not stop_reason:
+                    stop_reason = "target"
+            history.records.append(
+                EpochRecord(
+                    epoch=epoch,
+                    step=step,
+                    lr=float(optimizer.param_groups[0]["lr"]),
+                    train_loss=float(loss_sum) / max(seen, 1),
+                    train_acc=float(correct) / max(seen, 1),
+                    val_loss=val_loss,
+                    val_acc=val_acc,
+                    images_per_s=seen * info.world_size / max(train_s, 1e-9),
+                    train_s=train_s,
+                    eval_s=eval_s,
+                    elapsed_s=clock.elapsed(),
+                )
+            )
+            if max_steps is not None and step >= max_steps and not stop_reason:
+                stop_reason = "max_steps"
+            if total_steps is not None and step >= total_steps and not stop_reason:
+                stop_reason = "epochs"
+            write_checkpoint()
     finally:
         bar.close()
 
@@ -638,7 +692,7 @@ def _fit(
     if stop_reason == "max_steps":
         # A piece of a longer run: leave the raw weights in place for the next piece.
         history.total_s = clock.elapsed()
-        model.eval()
+        _hand_back(model)
         return history
     # The evaluation at the stop scored the EMA weights (or the raw ones without EMA).
     known = (
@@ -661,8 +715,14 @@ def _fit(
         known,
     )
     history.total_s = clock.elapsed()
-    model.eval()
+    _hand_back(model)
     return history
+
+
+def _hand_back(model: nn.Module) -> None:
+    # Weights go back to the standard layout: safetensors and most user code expect it.
+    model.to(memory_format=torch.contiguous_format)
+    model.eval()
 
 
 def _finish(

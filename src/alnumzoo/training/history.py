@@ -69,6 +69,9 @@ class History:
         device: Device trained on.
         recipe: Recipe name.
         precision: ``"fp32"``, ``"bf16"`` or ``"fp16"``.
+        channels_last: Whether training ran in channels-last memory format.
+        cpu_probe: Training images/s the CPU probe measured per candidate mode (empty when
+            no probe ran; see :func:`~alnumzoo.training.cpu_speed.probe_cpu_execution`).
         world_size: Processes that trained together.
     """
 
@@ -87,6 +90,8 @@ class History:
     device: str = "cpu"
     recipe: str = ""
     precision: str = "fp32"
+    channels_last: bool = False
+    cpu_probe: dict[str, float] = field(default_factory=dict)
     world_size: int = 1
 
     def to_dict(self) -> dict[str, Any]:
