@@ -1,4 +1,4 @@
-"""``alnumzoo render-alnum52``: build the 52-class character set from installed fonts."""
+"""``alnumzoo render-alnum52`` and ``fetch-fonts``: build the 52-class character set from fonts."""
 
 from __future__ import annotations
 
@@ -32,8 +32,17 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_fetch_fonts(args: argparse.Namespace) -> int:
+    from alnumzoo.data.npm_fonts import fetch_npm_fonts, read_package_list
+
+    folders = fetch_npm_fonts(read_package_list(args.packages), args.out, progress=not args.quiet)
+    faces = sum(1 for f in folders for p in f.iterdir() if p.suffix.lower() in (".ttf", ".otf"))
+    print(f"{len(folders)} font packages, {faces} faces in {args.out}")
+    return 0
+
+
 def add_commands(sub: Any) -> None:
-    """Register ``render-alnum52``."""
+    """Register ``render-alnum52`` and ``fetch-fonts``."""
     p = sub.add_parser("render-alnum52", help="render the alnum52 data set from installed fonts")
     p.add_argument("out", help="output folder (images.npy + manifest.json)")
     p.add_argument("--fonts", nargs="*", help="font folders/files (default: system folders)")
@@ -45,3 +54,10 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing set")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_render)
+    p = sub.add_parser(
+        "fetch-fonts", help="download font packages from npm (npm pack) for render-alnum52"
+    )
+    p.add_argument("packages", help="text file of npm specs, one per line (scripts/npm_fonts.txt)")
+    p.add_argument("out", help="folder to fill, one sub-folder per package")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_fetch_fonts)
