@@ -43,6 +43,9 @@ class Variant:
 VARIANTS: dict[str, Variant] = {
     "bottleneck_cnn.alnum52": Variant("bottleneck_cnn", "alnum52", "25m", dataset_name="alnum52"),
     "lite_resnet.alnum52": Variant("lite_resnet", "alnum52_90", "12m", dataset_name="alnum52"),
+    "lite_resnet.alnum52_48": Variant(
+        "lite_resnet", "alnum52_48", "12m", kwargs={"input_size": (48, 48)}, dataset_name="alnum52"
+    ),
     "crnn.fashion_mnist": Variant("crnn", "fashion_mnist", "16m", dataset_name="fashion_mnist"),
     "crnn.columns_gru_fashion_mnist": Variant(
         "crnn",
@@ -63,8 +66,8 @@ def load_data(
         root = data_root / "alnum52"
         valid = Alnum52Rendered(root, "valid")
         return Alnum52Rendered(root, "train"), valid, valid, "valid (unseen font families)"
-    if kind == "alnum52_90":
-        root = data_root / "alnum52_90"
+    if kind in ("alnum52_90", "alnum52_48"):
+        root = data_root / kind
         valid = Alnum52Rendered(root, "valid")
         return Alnum52Rendered(root, "train"), valid, valid, "valid (unseen font families)"
     if kind == "fashion_mnist":
@@ -142,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         "recipe": history.recipe,
         "budget": budget,
         "device": history.device,
+        "precision": history.precision,
+        "channels_last": history.channels_last,
+        "cpu_probe": history.cpu_probe,
         "threads": torch.get_num_threads(),
         "train_s": round(history.total_s, 1),
         "epochs": len(history.records),
@@ -162,6 +168,14 @@ def main(argv: list[str] | None = None) -> int:
             + ([] if args.val_per_class == 50 else ["--val-per-class", str(args.val_per_class)])
         ),
     }
+    manifest = getattr(train, "manifest", None)
+    if manifest is not None:
+        # Which fonts the model has seen (train) and was measured on (valid), by family.
+        metrics["fonts"] = {
+            "manifest_fingerprint": manifest["fingerprint"],
+            "train_families": manifest["families"]["train"],
+            "valid_families": manifest["families"]["valid"],
+        }
     out = alnumzoo.save_pretrained(model, run_dir / "pretrained")
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(json.dumps(metrics, indent=2))

@@ -113,6 +113,12 @@ for _name, _desc in (
 ):
     _register(_name, LiteResNet, "alnum52 characters", (1, 90, 90), 52, ALNUM52, 175_124,
               _REPORT_001, _desc, report_top1=96.06)  # fmt: skip
+_register(
+    "lite_resnet.alnum52_48", LiteResNet, "alnum52 characters", (1, 48, 48), 52, ALNUM52,
+    141_844, _REPORT_001,
+    "LiteResNet at 48x48 (characters read fine there; ~3x the training throughput of 90x90)",
+    report_top1=96.06, kwargs={"input_size": (48, 48)},
+)  # fmt: skip
 for _name, _desc in (
     ("crnn", "2 conv stages + 5-layer RNN over the report's 56x56 reshape, 28x28 grayscale"),
     ("crnn.fashion_mnist", "report-layout CRNN for Fashion-MNIST"),

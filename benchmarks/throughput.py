@@ -1,0 +1,125 @@
+"""Benchmark: training images/s of ``fit()`` against a plain fp32 PyTorch loop, side by side.
+
+For every architecture both use the same model, the default recipe's optimizer and batch size
+and the same in-memory data, in one run. The plain loop is the loop a user would write: fp32,
+NCHW, forward, backward, step. ``fit()`` runs as it does for a real job (its CPU probe picks
+channels-last and bf16 where they measure faster, augmentation and EMA included), with
+``max_steps`` so it trains for a fixed number of steps; its rate is the training throughput of
+its epoch record, so neither the probe nor the final evaluation counts.
+
+    python benchmarks/throughput.py [--steps 30] [--arch lite_resnet ...] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import alnumzoo
+from alnumzoo.data import InMemoryImageDataset
+from alnumzoo.training import fit, get_recipe
+from alnumzoo.training.cpu_speed import cpu_has_native_bf16
+from alnumzoo.training.fit import build_optimizer
+
+# (registry name, images in the synthetic set): enough for an epoch longer than the steps.
+CASES: dict[str, str] = {
+    "bottleneck_cnn": "bottleneck_cnn",
+    "lite_resnet": "lite_resnet",
+    "lite_resnet_48": "lite_resnet.alnum52_48",
+    "crnn": "crnn",
+    "crnn_columns_gru": "crnn.columns_gru_fashion_mnist",
+    "cifar_cnn": "cifar_cnn",
+    "efficientnet_b2": "efficientnet_b2",
+}
+
+
+def synthetic(name: str, n: int) -> InMemoryImageDataset:
+    """``n`` random images of the registry entry's input size, with its labels."""
+    entry = alnumzoo.get_model_entry(name)
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (n, *entry.input_size), dtype=torch.uint8, generator=generator)
+    targets = torch.randint(0, entry.num_classes, (n,), generator=generator)
+    labels = entry.labels or alnumzoo.labels.LabelMap(
+        "synthetic", tuple(str(i) for i in range(entry.num_classes))
+    )
+    return InMemoryImageDataset(images, targets, labels)
+
+
+def plain_loop(name: str, data: InMemoryImageDataset, batch: int, steps: int) -> float:
+    """Images/s of a plain fp32 NCHW loop with the default recipe's optimizer."""
+    torch.manual_seed(0)
+    model = alnumzoo.create_model(name).train()
+    recipe = get_recipe("default", alnumzoo.get_model_entry(name).arch)
+    optimizer = build_optimizer(model, recipe, recipe.lr)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step(i: int) -> None:
+        rows = torch.arange(i * batch, (i + 1) * batch) % len(data)
+        x = data.images[rows].float().div_(255)
+        loss = loss_fn(model(x), data.targets[rows])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    step(0)
+    start = time.perf_counter()
+    for i in range(1, steps + 1):
+        step(i)
+    return batch * steps / (time.perf_counter() - start)
+
+
+def fit_rate(name: str, data: InMemoryImageDataset, steps: int) -> tuple[float, str]:
+    """Training images/s of ``fit()`` over ``steps`` steps, and the mode it chose."""
+    torch.manual_seed(0)
+    model = alnumzoo.create_model(name)
+    history = fit(model, data, max_steps=steps + 1, progress=False)
+    mode = history.precision + ("+channels_last" if history.channels_last else "")
+    return history.records[-1].images_per_s, mode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--arch", nargs="*", choices=sorted(CASES), default=sorted(CASES))
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = parser.parse_args(argv)
+    results: dict[str, Any] = {
+        "machine": f"{platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} threads, native bf16: {cpu_has_native_bf16()}",
+        "torch": torch.__version__,
+        "steps": args.steps,
+        "archs": {},
+    }
+    print(f"{'arch':18s} {'batch':>5s} {'plain img/s':>12s} {'fit img/s':>10s} {'ratio':>6s}  mode")
+    for key in args.arch:
+        name = CASES[key]
+        batch = get_recipe("default", alnumzoo.get_model_entry(name).arch).batch_size
+        # A few steps only for the slow 256 px EfficientNet on a CPU.
+        steps = max(3, args.steps // 10) if key == "efficientnet_b2" else args.steps
+        data = synthetic(name, batch * (steps + 4))
+        plain = plain_loop(name, data, batch, steps)
+        fitted, mode = fit_rate(name, data, steps)
+        ratio = fitted / plain
+        results["archs"][key] = {
+            "batch": batch,
+            "plain_img_s": round(plain, 1),
+            "fit_img_s": round(fitted, 1),
+            "ratio": round(ratio, 2),
+            "fit_mode": mode,
+        }
+        print(f"{key:18s} {batch:5d} {plain:12.0f} {fitted:10.0f} {ratio:6.2f}  {mode}", flush=True)
+    print(f"machine: {results['machine']}; torch {torch.__version__}")
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
