@@ -10,13 +10,19 @@ from typing import Literal
 import numpy as np
 import torch
 
-from alnumzoo.data.base import DatasetFormatError, InMemoryImageDataset, require_dir
+from alnumzoo.data.base import (
+    DatasetFormatError,
+    InMemoryImageDataset,
+    read_regular_file,
+    require_dir,
+)
 from alnumzoo.data.safe_npy import load_image_array
 from alnumzoo.labels import ALNUM52
 
 __all__ = ["Alnum52Folder", "Alnum52Rendered", "Split"]
 
 Split = Literal["train", "valid"]
+_MAX_MANIFEST_BYTES = 64 * 2**20
 Transform = Callable[[torch.Tensor], torch.Tensor] | None
 
 
@@ -29,6 +35,11 @@ def _to_uint8(array: np.ndarray, path: Path) -> np.ndarray:
         )
     if array.dtype == np.uint8:
         return np.asarray(array)
+    if array.size == 0:
+        raise DatasetFormatError(f"{path}: the image is empty ({array.shape})")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        bad = int(np.count_nonzero(~np.isfinite(array)))
+        raise DatasetFormatError(f"{path}: {bad} pixel(s) are NaN or infinite")
     if array.dtype.kind == "f" and float(array.max(initial=0.0)) <= 1.0:
         array = array * 255.0
     out: np.ndarray = np.clip(np.rint(array), 0, 255).astype(np.uint8)
@@ -112,18 +123,36 @@ class Alnum52Rendered(InMemoryImageDataset):
                 f"expected a rendered alnum52 set (manifest.json + images.npy) in {root}; "
                 "create one with `alnumzoo render-alnum52 DIR` or alnumzoo.data.build_alnum52"
             )
-        manifest = json.loads(manifest_path.read_text())
+        try:
+            manifest = json.loads(read_regular_file(manifest_path, _MAX_MANIFEST_BYTES))
+            info = manifest["splits"][split]
+            start, per_class = int(info["start"]), int(info["per_class"])
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DatasetFormatError(f"{manifest_path}: not valid JSON ({exc})") from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            splits = manifest.get("splits") if isinstance(manifest, dict) else None
+            if isinstance(splits, dict) and split not in splits:
+                raise ValueError(f"split must be one of {sorted(splits)}") from None
+            raise DatasetFormatError(
+                f"{manifest_path}: expected 'splits' → {split!r} → integer 'start' and "
+                f"'per_class' (as build_alnum52 writes them); missing or invalid: {exc}"
+            ) from exc
+        if start < 0 or per_class < 1:
+            raise DatasetFormatError(
+                f"{manifest_path}: invalid start {start} / per_class {per_class}"
+            )
         self.manifest = manifest
-        if split not in manifest.get("splits", {}):
-            raise ValueError(f"split must be one of {sorted(manifest.get('splits', {}))}")
-        info = manifest["splits"][split]
-        start, per_class = int(info["start"]), int(info["per_class"])
         stop = start + per_class * len(ALNUM52)
-        array = np.load(root / "images.npy", mmap_mode="r", allow_pickle=False)
+        images_path = root / "images.npy"
+        if not images_path.is_file():  # also refuses FIFOs and devices, which mmap can't take
+            raise DatasetFormatError(f"{images_path}: expected the rendered images (a .npy file)")
+        try:
+            array = np.load(images_path, mmap_mode="r", allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise DatasetFormatError(f"{images_path}: not a readable .npy file ({exc})") from exc
         if array.dtype != np.uint8 or array.ndim != 3 or array.shape[0] < stop:
             raise DatasetFormatError(
-                f"{root / 'images.npy'}: expected uint8 (N>={stop}, H, W), got "
-                f"{array.dtype} {array.shape}"
+                f"{images_path}: expected uint8 (N>={stop}, H, W), got {array.dtype} {array.shape}"
             )
         images = torch.from_numpy(np.array(array[start:stop])).unsqueeze(1)
         targets = torch.arange(len(ALNUM52)).repeat_interleave(per_class)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,11 +12,41 @@ from torch.utils.data import Dataset
 
 from alnumzoo.labels import LabelMap
 
-__all__ = ["DatasetFormatError", "InMemoryImageDataset", "require_dir"]
+__all__ = ["DatasetFormatError", "InMemoryImageDataset", "read_regular_file", "require_dir"]
 
 
 class DatasetFormatError(ValueError):
     """A data set root is missing or not laid out as expected; the message says what and where."""
+
+
+def read_regular_file(path: str | Path, max_bytes: int) -> bytes:
+    """The bytes of ``path``, read only if it is a regular file of at most ``max_bytes``.
+
+    The file is opened non-blocking and checked with ``fstat`` on the open descriptor, so a
+    FIFO cannot hang the reader, a device such as ``/dev/zero`` (directly or through a
+    symlink) cannot feed it without end, and the size is known before anything is read.
+
+    Raises:
+        DatasetFormatError: not a regular file, too large, or unreadable; the message names
+            the file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise DatasetFormatError(f"{path}: cannot open ({exc.strerror})") from exc
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise DatasetFormatError(f"{path}: expected a regular file, found a special file")
+        if info.st_size > max_bytes:
+            raise DatasetFormatError(
+                f"{path}: {info.st_size:,} bytes is over the {max_bytes:,}-byte limit for this "
+                "kind of file"
+            )
+        data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:  # grew while being read
+        raise DatasetFormatError(f"{path}: grew past the {max_bytes:,}-byte limit while read")
+    return data
 
 
 def require_dir(path: Path, what: str) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import tarfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,9 +9,9 @@ from typing import Literal
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
 
-from alnumzoo.data.base import DatasetFormatError, InMemoryImageDataset
+from alnumzoo.data.base import DatasetFormatError, InMemoryImageDataset, read_regular_file
+from alnumzoo.data.image_files import MAX_IMAGE_BYTES, decode_image, to_8bit
 from alnumzoo.labels import CIFAR10
 
 __all__ = ["Cifar10"]
@@ -21,11 +20,7 @@ _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def _decode(data: bytes, where: str) -> np.ndarray:
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            return np.asarray(im.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DatasetFormatError(f"{where}: not a readable image ({exc})") from exc
+    return np.asarray(to_8bit(decode_image(data, where), where).convert("RGB"))
 
 
 def _folder_members(root: Path, split: str) -> Iterator[tuple[str, str, bytes]]:
@@ -35,26 +30,32 @@ def _folder_members(root: Path, split: str) -> Iterator[tuple[str, str, bytes]]:
     for class_dir in sorted(p for p in base.iterdir() if p.is_dir()):
         for file in sorted(class_dir.iterdir()):
             if file.suffix.lower() in _IMAGE_SUFFIXES:
-                yield class_dir.name, str(file), file.read_bytes()
+                yield class_dir.name, str(file), read_regular_file(file, MAX_IMAGE_BYTES)
 
 
 def _tar_members(archive: Path, split: str) -> Iterator[tuple[str, str, bytes]]:
-    with tarfile.open(archive) as tar:
-        for member in sorted(tar.getmembers(), key=lambda m: m.name):
-            parts = Path(member.name).parts
-            parts = parts[1:] if parts and parts[0] == "." else parts
-            # Accept <split>/<class>/<file> at the top level or under one wrapper folder.
-            if len(parts) > 3 and parts[1] == split:
-                parts = parts[1:]
-            if (
-                member.isfile()
-                and len(parts) == 3
-                and parts[0] == split
-                and Path(parts[2]).suffix.lower() in _IMAGE_SUFFIXES
-            ):
-                f = tar.extractfile(member)
-                if f is not None:
-                    yield parts[1], f"{archive}:{member.name}", f.read()
+    try:
+        with tarfile.open(archive) as tar:
+            for member in sorted(tar.getmembers(), key=lambda m: m.name):
+                parts = Path(member.name).parts
+                parts = parts[1:] if parts and parts[0] == "." else parts
+                # Accept <split>/<class>/<file> at the top level or under one wrapper folder.
+                if len(parts) > 3 and parts[1] == split:
+                    parts = parts[1:]
+                if (
+                    member.isfile()
+                    and len(parts) == 3
+                    and parts[0] == split
+                    and Path(parts[2]).suffix.lower() in _IMAGE_SUFFIXES
+                ):
+                    where = f"{archive}:{member.name}"
+                    if member.size > MAX_IMAGE_BYTES:
+                        raise DatasetFormatError(f"{where}: {member.size:,} bytes, over the limit")
+                    f = tar.extractfile(member)
+                    if f is not None:
+                        yield parts[1], where, f.read(MAX_IMAGE_BYTES)
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise DatasetFormatError(f"{archive}: not a readable tar archive ({exc})") from exc
 
 
 class Cifar10(InMemoryImageDataset):

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch.utils.data import Dataset
 
 from alnumzoo.data.base import DatasetFormatError, require_dir
+from alnumzoo.data.image_files import open_image
 from alnumzoo.labels import DOG_BREEDS, LabelMap
 
 __all__ = [
@@ -165,12 +166,11 @@ class StanfordDogs(Dataset[tuple[torch.Tensor, int]]):
     @staticmethod
     def _check(path: Path) -> str | None:
         try:
-            with Image.open(path) as im:
-                im.load()  # full decode: catches truncated files that verify() lets through
-                if im.mode in ("L", "LA", "1", "I", "I;16", "F"):
-                    return "grayscale"
-        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-            return f"{type(exc).__name__}: {exc}"
+            im = open_image(path)  # full decode: catches truncated files that verify() passes
+        except DatasetFormatError as exc:
+            return str(exc)
+        if im.mode in ("L", "LA", "1", "I", "I;16", "F"):
+            return "grayscale"
         return None
 
     def __len__(self) -> int:
@@ -178,5 +178,4 @@ class StanfordDogs(Dataset[tuple[torch.Tensor, int]]):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         path, label = self.samples[index]
-        with Image.open(path) as im:
-            return self.transform(im.convert("RGB")), label
+        return self.transform(open_image(path).convert("RGB")), label

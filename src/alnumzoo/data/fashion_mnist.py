@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from alnumzoo.data.base import DatasetFormatError, InMemoryImageDataset
+from alnumzoo.data.base import DatasetFormatError, InMemoryImageDataset, read_regular_file
 from alnumzoo.labels import FASHION_MNIST
 
 __all__ = ["DEFAULT_FASHION_MNIST_ROOT", "FashionMNIST", "read_idx"]
@@ -18,6 +18,8 @@ __all__ = ["DEFAULT_FASHION_MNIST_ROOT", "FashionMNIST", "read_idx"]
 #: Where Debian's ``dataset-fashion-mnist`` package installs the four ``.gz`` idx files.
 DEFAULT_FASHION_MNIST_ROOT = "/usr/share/datasets/fashion-mnist"
 
+# Fashion-MNIST's largest file unpacks to 47 MB.
+_MAX_IDX_BYTES = 256 * 2**20
 _FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -34,9 +36,17 @@ def read_idx(path: str | Path) -> np.ndarray:
         DatasetFormatError: not an unsigned-byte idx file, or its size disagrees with its header.
     """
     path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        data = f.read()
+    data = read_regular_file(path, _MAX_IDX_BYTES)
+    if path.suffix == ".gz":
+        inflate = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip framing
+        try:
+            data = inflate.decompress(data, _MAX_IDX_BYTES + 1)
+        except zlib.error as exc:
+            raise DatasetFormatError(f"{path}: not a readable gzip file ({exc})") from exc
+        if len(data) > _MAX_IDX_BYTES:
+            raise DatasetFormatError(f"{path}: unpacks past the {_MAX_IDX_BYTES:,}-byte limit")
+        if not inflate.eof:
+            raise DatasetFormatError(f"{path}: the gzip stream is truncated")
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
         raise DatasetFormatError(
             f"{path}: expected an idx file of unsigned bytes (magic 0x0000080N), got "

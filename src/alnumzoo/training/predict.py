@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch import nn
 
+from alnumzoo.data.base import DatasetFormatError
+from alnumzoo.data.image_files import open_image, to_8bit
 from alnumzoo.training.tta import predict_proba
 
 __all__ = ["ImageInput", "Prediction", "load_image", "predict"]
@@ -48,19 +50,19 @@ def load_image(
     saying what was converted.
 
     Raises:
-        ValueError: the file cannot be read as an image (the message names it).
+        alnumzoo.data.DatasetFormatError: the file cannot be read as an image, is empty, is a
+            decompression bomb or not a regular file (the message names it).
     """
     notes: list[str] = []
     if not isinstance(image, Image.Image):
-        path = Path(image)
-        try:
-            with Image.open(path) as opened:
-                opened.load()
-                pil = opened.copy()
-        except (OSError, UnidentifiedImageError) as exc:
-            raise ValueError(f"cannot read {path} as an image: {exc}") from exc
+        pil = open_image(image)
     else:
+        if image.width == 0 or image.height == 0:
+            raise DatasetFormatError(f"the image is empty ({image.width}x{image.height})")
         pil = image
+    if pil.mode in ("I", "F") or pil.mode.startswith("I;16"):
+        notes.append(f"scaled {pil.mode} pixels to 8 bits")
+        pil = to_8bit(pil, str(image) if not isinstance(image, Image.Image) else "image")
     mode = "L" if in_chans == 1 else "RGB"
     if pil.mode != mode:
         if pil.mode in ("RGBA", "LA", "P"):
