@@ -96,6 +96,7 @@ def publish(run: Path) -> dict[str, Any]:
     )
     alnumzoo.save_pretrained(model, target, card=card)
     record["sha256"] = sha256_file(target / "model.safetensors")
+    record["config_sha256"] = sha256_file(target / "config.json")
     images, targets = golden_sample(name)
     with torch.no_grad():
         logits = model(images.float() / 255)

@@ -221,7 +221,7 @@ def test_offline_without_cache_says_what_is_missing(
         alnumzoo.from_pretrained("someorg/missing-model", cache_dir=tmp_path)
     message = str(exc.value)
     assert "config.json of someorg/missing-model" in message
-    assert "huggingface-cli download someorg/missing-model config.json" in message
+    assert "hf download someorg/missing-model config.json" in message
     with pytest.raises(FileNotFoundError, match="no pretrained weights are published"):
         alnumzoo.from_pretrained("crnn")
     with pytest.raises(FileNotFoundError, match="not a folder, a registry name or a Hub"):

@@ -172,7 +172,7 @@ def test_cache_is_reused_without_network(
     )
     for key, value in online.state_dict().items():
         assert torch.equal(value, offline.state_dict()[key])
-    with pytest.raises(FileNotFoundError, match="huggingface-cli download alnumzoo/tiny"):
+    with pytest.raises(FileNotFoundError, match="hf download alnumzoo/tiny"):
         alnumzoo.from_pretrained(
             "alnumzoo/tiny@" + "0" * 40,
             endpoint=dead,

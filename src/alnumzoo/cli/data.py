@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from alnumzoo.cli.run import positive_int
+
 __all__ = ["add_commands"]
 
 
@@ -46,11 +48,15 @@ def add_commands(sub: Any) -> None:
     p = sub.add_parser("render-alnum52", help="render the alnum52 data set from installed fonts")
     p.add_argument("out", help="output folder (images.npy + manifest.json)")
     p.add_argument("--fonts", nargs="*", help="font folders/files (default: system folders)")
-    p.add_argument("--size", type=int, default=100, help="image side in pixels (default 100)")
-    p.add_argument("--train-per-class", type=int, default=800)
-    p.add_argument("--valid-per-class", type=int, default=300)
+    p.add_argument(
+        "--size", type=positive_int, default=100, help="image side in pixels (default 100)"
+    )
+    p.add_argument("--train-per-class", type=positive_int, default=800)
+    p.add_argument("--valid-per-class", type=positive_int, default=300)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=None, help="render processes (default: CPUs)")
+    p.add_argument(
+        "--workers", type=positive_int, default=None, help="render processes (default: CPUs)"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing set")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_render)

@@ -58,8 +58,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     splits = open_data(args.data)
     model = create_model(args.arch)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out)  # created by the first write, so a run that fails early leaves none
     checkpoint = out / "checkpoint.pt"
     history = fit(
         model,
@@ -74,7 +73,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         lr=args.lr,
         seed=args.seed,
         checkpoint=checkpoint,
-        resume=checkpoint if args.resume and checkpoint.exists() else None,
+        # As in the API: --resume with no checkpoint is an error, never a silent fresh start.
+        resume=checkpoint if args.resume else None,
         progress=not args.quiet,
     )
     history.to_csv(out / "history.csv")
@@ -97,12 +97,23 @@ def _tta(value: str) -> str | None:
     return None if value == "none" else value
 
 
+def positive_int(value: str) -> int:
+    """argparse type: an integer of at least 1 (a usage error, exit 2, otherwise)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return number
+
+
 def add_commands(sub: Any) -> None:
     """Register ``predict``, ``evaluate`` and ``train``."""
     p = sub.add_parser("predict", help="classify image files (top-k labels and probabilities)")
     p.add_argument("model", help="registry name with weights, Hub repo id or saved folder")
     p.add_argument("images", nargs="+", help="image files or folders")
-    p.add_argument("--topk", type=int, default=3)
+    p.add_argument("--topk", type=positive_int, default=3)
     p.add_argument("--tta", type=_tta, default=None, help="none, flip, shift or crops")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_predict)
@@ -111,21 +122,21 @@ def add_commands(sub: Any) -> None:
     p.add_argument("model", help="registry name with weights, Hub repo id or saved folder")
     p.add_argument("--data", required=True, help=_DATA_HELP)
     p.add_argument("--tta", type=_tta, default="auto", help="auto (default), none, flip, ...")
-    p.add_argument("--batch-size", type=int, default=512)
-    p.add_argument("--confused", type=int, default=5, help="list this many confusions")
+    p.add_argument("--batch-size", type=positive_int, default=512)
+    p.add_argument("--confused", type=positive_int, default=5, help="list this many confusions")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("train", help="train an architecture for a time budget with fit()")
     p.add_argument("arch", help="architecture or variant name, e.g. crnn")
     p.add_argument("--data", required=True, help=_DATA_HELP)
     p.add_argument("--budget", help="wall-clock budget, e.g. 10m, 90s, 1h")
-    p.add_argument("--epochs", type=int, help="train this many epochs instead of a budget")
+    p.add_argument("--epochs", type=positive_int, help="train this many epochs instead of a budget")
     p.add_argument("--target", type=float, help="stop at this validation accuracy (0-1)")
     p.add_argument("--recipe", default="default", help="default or report")
     p.add_argument("--out", default="runs/train", help="folder for checkpoint, weights, curves")
     p.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.pt")
     p.add_argument("--device", default="auto")
-    p.add_argument("--batch-size", type=int)
+    p.add_argument("--batch-size", type=positive_int)
     p.add_argument("--lr", type=float)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,21 @@ from alnumzoo.labels import LabelMap
 from alnumzoo.models.base import ZooModel
 from alnumzoo.models.registry import get_model_entry
 
-__all__ = ["CONFIG_NAME", "WEIGHTS_NAME", "build_from_config", "model_config", "read_config"]
+__all__ = [
+    "CARD_NAME",
+    "CONFIG_NAME",
+    "SAVED_FILES",
+    "WEIGHTS_NAME",
+    "build_from_config",
+    "model_config",
+    "read_config",
+]
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
+CARD_NAME = "README.md"
+#: Every file a save_pretrained folder holds; nothing else is uploaded by push_to_hub.
+SAVED_FILES = (WEIGHTS_NAME, CONFIG_NAME, CARD_NAME)
 
 
 def model_config(model: ZooModel) -> dict[str, Any]:
@@ -53,17 +65,61 @@ def read_config(path: Path) -> dict[str, Any]:
     return config
 
 
+#: Constructor arguments a config may never set: they make timm read arbitrary files or
+#: download weights, which a weights folder must not be able to trigger.
+_FORBIDDEN_ARGS = frozenset(
+    {"pretrained", "checkpoint_path", "pretrained_cfg", "pretrained_cfg_overlay", "cache_dir"}
+)
+#: Extra timm arguments accepted for builders that forward ``**kwargs`` to timm.
+_TIMM_ARGS = frozenset({"drop_rate", "drop_path_rate", "global_pool"})
+
+
+def _check_init_args(builder: Any, kwargs: dict[str, Any], where: str) -> None:
+    forbidden = sorted(_FORBIDDEN_ARGS & set(kwargs))
+    if forbidden:
+        raise ValueError(f"{where}: init_args may not set {forbidden} (they load or fetch files)")
+    params = inspect.signature(builder).parameters.values()
+    named = {p.name for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD}
+    takes_extra = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+    unknown = sorted(set(kwargs) - named - (_TIMM_ARGS if takes_extra else set()))
+    if unknown:
+        builder_name = getattr(builder, "__name__", str(builder))
+        raise ValueError(
+            f"{where}: init_args {unknown} are not arguments of {builder_name} "
+            f"(it takes {sorted(named - {'self'})})"
+        )
+
+
 def build_from_config(config: dict[str, Any], **overrides: Any) -> ZooModel:
-    """Build the (untrained) model a config describes, with constructor ``overrides``."""
-    entry = get_model_entry(str(config["architecture"]))
+    """Build the (untrained) model a config describes, with constructor ``overrides``.
+
+    Raises:
+        ValueError: the config names an unknown architecture, sets constructor arguments the
+            architecture does not take (or that would load files, such as timm's
+            ``checkpoint_path``/``pretrained``), or values the constructor rejects.
+    """
+    name = str(config.get("architecture"))
+    try:
+        entry = get_model_entry(name)
+    except KeyError as exc:
+        raise ValueError(f"config.json: unknown architecture {name!r} ({exc.args[0]})") from None
     kwargs = dict(config.get("init_args", {}))
+    _check_init_args(entry.builder, kwargs, "config.json")
     if config.get("labels") and "labels" not in overrides:
-        kwargs["labels"] = LabelMap.from_dict(config["labels"])
+        try:
+            kwargs["labels"] = LabelMap.from_dict(config["labels"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"config.json: invalid labels ({exc})") from exc
     kwargs.update(overrides)
     for key in ("widths", "hidden", "input_size"):
         if isinstance(kwargs.get(key), list):
             kwargs[key] = tuple(kwargs[key])
-    model = entry.builder(**kwargs)
+    try:
+        model = entry.builder(**kwargs)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(
+            f"config.json: cannot build {entry.name} from its init_args ({exc})"
+        ) from exc
     if not isinstance(model, ZooModel):
         raise TypeError(f"{entry.name} did not build an alnumzoo model")
     return model

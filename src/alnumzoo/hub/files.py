@@ -1,13 +1,11 @@
-"""Checksums and atomic writes for weight files."""
+"""Checksums of weight files."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-from alnumzoo._atomic import atomic_write
-
-__all__ = ["WeightsIntegrityError", "atomic_write", "sha256_file", "verify_sha256"]
+__all__ = ["WeightsIntegrityError", "sha256_file", "verify_sha256"]
 
 
 class WeightsIntegrityError(RuntimeError):

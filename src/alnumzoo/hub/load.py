@@ -26,9 +26,22 @@ from alnumzoo.hub.config import CONFIG_NAME, WEIGHTS_NAME, build_from_config, re
 from alnumzoo.hub.files import sha256_file, verify_sha256
 from alnumzoo.labels import LabelMap
 from alnumzoo.models.base import ZooModel
-from alnumzoo.models.registry import HubWeights, TimmPretrained, get_model_entry, list_models
+from alnumzoo.models.registry import (
+    HubWeights,
+    ModelEntry,
+    TimmPretrained,
+    get_model_entry,
+    list_models,
+)
 
-__all__ = ["LoadReport", "adapt_input_channels", "from_pretrained", "load_state_file"]
+__all__ = [
+    "LoadReport",
+    "ResolvedSource",
+    "adapt_input_channels",
+    "from_pretrained",
+    "load_state_file",
+    "resolve_source",
+]
 
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+(@[\w./-]+)?$")
 
@@ -94,16 +107,19 @@ def load_state_file(
         ) from exc
 
 
-def _download(
-    repo_id: str,
-    filename: str,
-    revision: str | None,
-    cache_dir: str | Path | None,
-    local_files_only: bool | None,
-    token: str | bool | None,
-    endpoint: str | None = None,
-) -> Path:
-    offline = local_files_only if local_files_only is not None else _offline_env()
+@dataclass(frozen=True)
+class _HubAccess:
+    """How to reach the Hub: huggingface_hub's cache, offline switch, token and endpoint."""
+
+    cache_dir: str | Path | None = None
+    local_files_only: bool | None = None
+    token: str | bool | None = None
+    endpoint: str | None = None
+
+
+def _download(repo_id: str, filename: str, revision: str | None, access: _HubAccess) -> Path:
+    cache_dir, token, endpoint = access.cache_dir, access.token, access.endpoint
+    offline = access.local_files_only if access.local_files_only is not None else _offline_env()
     try:
         return Path(
             hf_hub_download(
@@ -120,7 +136,7 @@ def _download(
         raise FileNotFoundError(
             f"{filename} of {repo_id} (revision {revision or 'main'}) is not in the Hugging Face "
             f"cache{f' at {cache_dir}' if cache_dir else ''} and the Hub cannot be reached "
-            f"{'(offline mode)' if offline else ''}. With network, run: huggingface-cli download "
+            f"{'(offline mode)' if offline else ''}. With network, run: hf download "
             f"{repo_id} {filename} --revision {revision or 'main'}"
             f"{f' --cache-dir {cache_dir}' if cache_dir else ''}; or pass a local folder"
         ) from exc
@@ -227,7 +243,9 @@ def from_pretrained(
 ) -> ZooModel:
     """Load a pretrained model by registry name, Hub repository or local folder.
 
-    ``name_or_path`` is one of: a folder holding ``config.json`` and weights; a registry name
+    ``name_or_path`` is one of: a folder holding ``config.json`` and weights, given as a
+    :class:`~pathlib.Path` or spelled as a path (``./name``; see :func:`resolve_source`); a
+    registry name
     with published weights (``"bottleneck_cnn.alnum52"``), downloaded at its pinned revision
     and checked against its pinned sha256 on every load (cache hits too); or a Hub repository
     id (``"org/name"`` or ``"org/name@revision"``). Downloads go through
@@ -238,7 +256,9 @@ def from_pretrained(
 
     Args:
         name_or_path: See above.
-        revision: Hub revision (overrides ``@revision``; a registry name keeps its pin).
+        revision: Hub revision (overrides ``@revision``). For a registry name, loads that
+            revision from the Hub instead of the pinned weights (then not sha256-verified);
+            an unknown revision raises ``FileNotFoundError``.
         cache_dir: Hugging Face cache folder.
         local_files_only: Never touch the network (default: ``HF_HUB_OFFLINE``).
         token: Hub token.
@@ -246,7 +266,10 @@ def from_pretrained(
         num_classes: New class count: the backbone is kept and the head re-initialised.
         labels: New labels; rows of labels shared with the pretrained head are kept.
         in_chans: New input channel count: the first conv is adapted (sum/repeat).
-        strict: Raise on missing/unexpected keys or shape mismatches (listing them).
+        strict: Raise on missing/unexpected keys or shape mismatches (listing them), the
+            classification head included: a head is only re-initialised when ``labels`` or
+            ``num_classes`` ask for one. ``strict=False`` adapts what does not fit (with a
+            warning) and leaves missing keys at their initial values.
         device: Where to put the model.
         weights_name: Weights file inside the folder/repo (default ``model.safetensors``).
         allow_pickle_formats: Permit ``.bin``/``.pth`` files, read with
@@ -255,83 +278,199 @@ def from_pretrained(
     Raises:
         FileNotFoundError: not a folder, registry name or reachable repository; or not cached
             while offline (the message says how to fetch it).
-        alnumzoo.hub.WeightsIntegrityError: the file's sha256 differs from the pinned one.
+        alnumzoo.hub.WeightsIntegrityError: the weights' or the config's sha256 differs from
+            the pinned one.
         ValueError: the file is corrupt or its keys/shapes do not fit.
     """
     weights_name = weights_name or WEIGHTS_NAME
     name = str(name_or_path)
-    pin: HubWeights | None = None
-    if Path(name).is_dir():
-        folder = Path(name)
-        config_path, weights_path = folder / CONFIG_NAME, folder / weights_name
-        for p in (config_path, weights_path):
-            if not p.is_file():
-                raise FileNotFoundError(f"expected {p.name} in {folder} (a save_pretrained folder)")
-        source, location, rev = "local", str(folder), None
-    else:
-        if "/" not in name and "@" not in name:
-            entry = get_model_entry(name)  # KeyError with suggestions for unknown names
-            if isinstance(entry.weights, TimmPretrained):
-                # timm owns these (ImageNet starting points): it downloads and adapts them.
-                built = entry.builder(
-                    **{**entry.kwargs, "num_classes": num_classes or entry.num_classes},
-                    **({"labels": labels} if labels is not None else {}),
-                    **({"in_chans": in_chans} if in_chans is not None else {}),
-                    pretrained=True,
-                )
-                assert isinstance(built, ZooModel)
-                built.load_report = LoadReport(
-                    "timm", entry.weights.hf_id, None, Path(entry.weights.hf_id), "", False, []
-                )
-                return built.to(device).eval()
-            if not isinstance(entry.weights, HubWeights):
-                raise FileNotFoundError(
-                    f"no pretrained weights are published for {name!r}; models with weights: "
-                    f"{list_models(pretrained=True)}"
-                )
-            pin = entry.weights
-            repo_id, rev, source = pin.repo_id, pin.revision, "registry"
-            weights_name = pin.filename
-        elif _REPO_ID.match(name):
-            repo_id, _, at_rev = name.partition("@")
-            rev, source = revision or at_rev or None, "hub"
-        else:
-            raise FileNotFoundError(
-                f"{name!r} is not a folder, a registry name or a Hub repository id (org/name)"
-            )
-        location = repo_id
-        bundled = embedded_weights_dir(name)
-        if pin is not None and pin.embedded and (bundled / weights_name).is_file():
-            # Shipped inside the package: no network, same sha256 check as a download.
-            config_path, weights_path = bundled / CONFIG_NAME, bundled / weights_name
-            source, location, rev = "embedded", str(bundled), None
-        else:
-            args = (rev, cache_dir, local_files_only, token, endpoint)
-            config_path = _download(repo_id, CONFIG_NAME, *args)
-            weights_path = _download(repo_id, weights_name, *args)
-    digest = verify_sha256(weights_path, pin.sha256) if pin else sha256_file(weights_path)
-    config = read_config(config_path)
-    state = load_state_file(weights_path, allow_pickle_formats=allow_pickle_formats)
+    source = resolve_source(
+        name_or_path,
+        revision=revision,
+        weights_name=weights_name,
+        cache_dir=cache_dir,
+        local_files_only=local_files_only,
+        token=token,
+        endpoint=endpoint,
+    )
+    if isinstance(source, ModelEntry):
+        return _from_timm(source, num_classes, labels, in_chans).to(device).eval()
+    pin = source.pin
+    digest = sha256_file(source.weights_path)
+    if pin is not None:
+        verify_sha256(source.weights_path, pin.sha256)
+        if pin.config_sha256 is not None:
+            verify_sha256(source.config_path, pin.config_sha256)
+    config = read_config(source.config_path)
 
     overrides: dict[str, Any] = {}
     old_labels = LabelMap.from_dict(config["labels"]) if config.get("labels") else None
-    if labels is not None or num_classes is not None:
+    new_head = labels is not None or num_classes is not None
+    if new_head:
         overrides["labels"] = labels
         overrides["num_classes"] = num_classes
     if in_chans is not None:
         overrides["in_chans"] = in_chans
-    model = build_from_config(config, **overrides)
-    adapted = [a for a in (_adapt_head(model, state, old_labels), _adapt_stem(model, state)) if a]
+    model = build_from_config(config, **overrides)  # checks the config before any weights
+    state = load_state_file(source.weights_path, allow_pickle_formats=allow_pickle_formats)
+    # The head is rebuilt only when asked for (new labels or classes), or when strict=False
+    # tolerates a mismatch; with strict=True a head that does not fit is an error.
+    head = _adapt_head(model, state, old_labels) if new_head or not strict else None
+    stem = _adapt_stem(model, state) if in_chans is not None or not strict else None
+    adapted = [a for a in (head, stem) if a]
     if strict:
-        _check_keys(model, state, weights_path)
+        _check_keys(model, state, source.weights_path)
     model.load_state_dict(state, strict=strict)
-    if source != "local" and weights_path.parent.parent.name == "snapshots":
-        # The cache stores each download under the commit it resolved to: report that
-        # commit, not the branch name that was asked for.
-        rev = weights_path.parent.name
     model.load_report = LoadReport(
-        source, location, rev, weights_path, digest, pin is not None, adapted
+        source.kind,
+        source.location,
+        source.revision,
+        source.weights_path,
+        digest,
+        pin is not None,
+        adapted,
     )
     for message in adapted:
         warnings.warn(f"from_pretrained({name!r}): {message}", stacklevel=2)
     return model.to(device).eval()
+
+
+@dataclass(frozen=True)
+class ResolvedSource:
+    """Where :func:`from_pretrained` reads a model from, before anything is loaded.
+
+    Attributes:
+        kind: ``"local"``, ``"embedded"``, ``"registry"`` or ``"hub"`` (see :class:`LoadReport`).
+        location: Folder or repository id.
+        revision: Hub commit the files resolved to (``None`` for folders).
+        config_path: The ``config.json`` to read.
+        weights_path: The weights file to read.
+        pin: The registry's pin the files must match, if any.
+    """
+
+    kind: str
+    location: str
+    revision: str | None
+    config_path: Path
+    weights_path: Path
+    pin: HubWeights | None = None
+
+
+def _is_path_spelling(name: str) -> bool:
+    return name.startswith(("./", "../", "/", "~", ".\\", "..\\")) or os.sep in name
+
+
+def resolve_source(
+    name_or_path: str | Path,
+    *,
+    revision: str | None = None,
+    weights_name: str = WEIGHTS_NAME,
+    cache_dir: str | Path | None = None,
+    local_files_only: bool | None = None,
+    token: str | bool | None = None,
+    endpoint: str | None = None,
+) -> ResolvedSource | ModelEntry:
+    """Decide where ``name_or_path`` is loaded from and fetch its files (no model is built).
+
+    - A :class:`~pathlib.Path`, or a string spelled as a path (``./name``, ``../x``, an
+      absolute path, anything with a path separator that is a folder), is a local folder.
+    - A bare name is a registry name and always means the registry's pinned weights, even when
+      a folder of that name exists in the working directory (a warning says how to load the
+      folder instead). With ``revision`` it is downloaded at that Hub revision instead of the
+      pin, and is then not sha256-verified.
+    - ``org/name[@revision]`` is a Hub repository.
+
+    Returns a :class:`ResolvedSource`, or the registry entry when timm owns the weights.
+
+    Raises:
+        FileNotFoundError: no such folder, registry weights or repository; or not cached
+            offline (the message gives the ``hf download`` command).
+        KeyError: an unknown bare name (the message suggests close registry names).
+    """
+    name = str(name_or_path)
+    if isinstance(name_or_path, Path) or (_is_path_spelling(name) and Path(name).is_dir()):
+        folder = Path(name).expanduser()
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder} is not a folder (expected a save_pretrained folder)")
+        config_path, weights_path = folder / CONFIG_NAME, folder / weights_name
+        for p in (config_path, weights_path):
+            if not p.is_file():
+                raise FileNotFoundError(f"expected {p.name} in {folder} (a save_pretrained folder)")
+        return ResolvedSource("local", str(folder), None, config_path, weights_path)
+    access = _HubAccess(cache_dir, local_files_only, token, endpoint)
+    if "/" not in name and "@" not in name:
+        try:
+            entry = get_model_entry(name)
+        except KeyError as exc:
+            if Path(name).is_dir():
+                raise FileNotFoundError(
+                    f"{name!r} is not a registry name; to load the folder of that name, spell it "
+                    f"as a path: './{name}' or Path({name!r})"
+                ) from None
+            raise exc from None
+        if Path(name).is_dir():
+            warnings.warn(
+                f"a folder ./{name} exists here, but {name!r} is a registry name and loads the "
+                f"registry's pinned weights; pass './{name}' to load the folder",
+                stacklevel=3,
+            )
+        if isinstance(entry.weights, TimmPretrained):
+            return entry
+        if not isinstance(entry.weights, HubWeights):
+            raise FileNotFoundError(
+                f"no pretrained weights are published for {name!r}; models with weights: "
+                f"{list_models(pretrained=True)}"
+            )
+        pin = entry.weights
+        if revision is not None and revision != pin.revision:
+            # Another revision than the pinned one: its files cannot match the pin.
+            return _from_hub(pin.repo_id, pin.filename, revision, access)
+        bundled = embedded_weights_dir(name)
+        if pin.embedded and (bundled / pin.filename).is_file():
+            # Shipped inside the package: no network, same sha256 checks as a download.
+            return ResolvedSource(
+                "embedded", str(bundled), None, bundled / CONFIG_NAME, bundled / pin.filename, pin
+            )
+        hub = _from_hub(pin.repo_id, pin.filename, pin.revision, access)
+        return ResolvedSource("registry", hub.location, hub.revision, hub.config_path,
+                              hub.weights_path, pin)  # fmt: skip
+    if _REPO_ID.match(name):
+        repo_id, _, at_rev = name.partition("@")
+        return _from_hub(repo_id, weights_name, revision or at_rev or None, access)
+    raise FileNotFoundError(
+        f"{name!r} is not a folder, a registry name or a Hub repository id (org/name)"
+    )
+
+
+def _from_hub(
+    repo_id: str, weights_name: str, revision: str | None, access: _HubAccess
+) -> ResolvedSource:
+    config_path = _download(repo_id, CONFIG_NAME, revision, access)
+    weights_path = _download(repo_id, weights_name, revision, access)
+    # The cache stores each download under the commit it resolved to: report that commit,
+    # not the branch name that was asked for.
+    resolved = (
+        weights_path.parent.name if weights_path.parent.parent.name == "snapshots" else revision
+    )
+    return ResolvedSource("hub", repo_id, resolved, config_path, weights_path)
+
+
+def _from_timm(
+    entry: ModelEntry,
+    num_classes: int | None,
+    labels: Sequence[str] | LabelMap | None,
+    in_chans: int | None,
+) -> ZooModel:
+    # timm owns these (ImageNet starting points): it downloads and adapts them.
+    assert isinstance(entry.weights, TimmPretrained)
+    built = entry.builder(
+        **{**entry.kwargs, "num_classes": num_classes or entry.num_classes},
+        **({"labels": labels} if labels is not None else {}),
+        **({"in_chans": in_chans} if in_chans is not None else {}),
+        pretrained=True,
+    )
+    assert isinstance(built, ZooModel)
+    built.load_report = LoadReport(
+        "timm", entry.weights.hf_id, None, Path(entry.weights.hf_id), "", False, []
+    )
+    return built

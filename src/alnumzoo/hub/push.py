@@ -8,6 +8,7 @@ from typing import Any
 
 from huggingface_hub import HfApi
 
+from alnumzoo.hub.config import CONFIG_NAME, SAVED_FILES, WEIGHTS_NAME
 from alnumzoo.hub.save import save_pretrained
 from alnumzoo.models.base import ZooModel
 
@@ -26,7 +27,9 @@ def push_to_hub(
 ) -> Any:
     """Create ``repo_id`` if needed and upload a model (saved first) or a saved folder.
 
-    Uses ``HfApi.create_repo(exist_ok=True)`` then ``HfApi.upload_folder``.
+    Uses ``HfApi.create_repo(exist_ok=True)`` then ``HfApi.upload_folder``, uploading only the
+    files ``save_pretrained`` writes (:data:`~alnumzoo.hub.config.SAVED_FILES`), never
+    leftovers such as temporary files.
 
     Args:
         model_or_dir: A model, or a folder written by :func:`save_pretrained`.
@@ -49,13 +52,14 @@ def push_to_hub(
             folder = save_pretrained(model_or_dir, Path(tmp) / "model")
         else:
             folder = Path(model_or_dir)
-            for needed in ("model.safetensors", "config.json"):
+            for needed in (WEIGHTS_NAME, CONFIG_NAME):
                 if not (folder / needed).is_file():
                     raise FileNotFoundError(f"expected {needed} in {folder} (run save_pretrained)")
         api.create_repo(repo_id, token=token, private=private, exist_ok=True, repo_type="model")
         return api.upload_folder(
             repo_id=repo_id,
             folder_path=str(folder),
+            allow_patterns=[name for name in SAVED_FILES if (folder / name).is_file()],
             token=token,
             revision=revision,
             commit_message=commit_message,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from safetensors.torch import save_file
 
+from alnumzoo._atomic import atomic_folder, link_tree, set_default_mode
 from alnumzoo._version import __version__
-from alnumzoo.hub.config import CONFIG_NAME, WEIGHTS_NAME, model_config
-from alnumzoo.hub.files import atomic_write
+from alnumzoo.hub.config import CARD_NAME, CONFIG_NAME, SAVED_FILES, WEIGHTS_NAME, model_config
 from alnumzoo.models.base import ZooModel
 from alnumzoo.models.params import count_parameters
 
@@ -90,7 +90,11 @@ def save_pretrained(
 ) -> Path:
     """Save ``model`` as ``model.safetensors`` + ``config.json`` + ``README.md`` in a folder.
 
-    Weights are stored with safetensors (never pickle); every file is written atomically.
+    Weights are stored with safetensors (never pickle). The folder is written as a whole
+    into a temporary sibling, fsynced and swapped in (:func:`alnumzoo._atomic.atomic_folder`),
+    so a crash leaves the previous folder or the new one, never a mix; files get the
+    permissions the umask allows (0644 usually). Other files already in the folder (a git
+    clone's ``.git``, notes) are kept.
 
     Args:
         model: The model to save.
@@ -100,13 +104,28 @@ def save_pretrained(
 
     Returns:
         The folder.
+
+    Raises:
+        FileExistsError: ``save_directory`` exists and is not a folder.
     """
     out = Path(save_directory)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} exists and is not a folder")
+    # Other entries (a git clone's .git, the user's own notes) are carried into the new
+    # version of the folder as hard links: the folder is replaced as a whole.
+    foreign = [p for p in out.iterdir() if p.name not in SAVED_FILES] if out.is_dir() else []
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     header = {"format": "pt", "architecture": model.arch, **dict(metadata or {})}
-    atomic_write(out / WEIGHTS_NAME, lambda p: save_file(state, str(p), metadata=header))
     config = json.dumps(model_config(model), indent=2)
-    atomic_write(out / CONFIG_NAME, lambda p: p.write_text(config))
     text = card if card is not None else model_card(model)
-    atomic_write(out / "README.md", lambda p: p.write_text(text))
-    return out
+
+    def fill(folder: Path) -> None:
+        save_file(state, str(folder / WEIGHTS_NAME), metadata=header)
+        (folder / CONFIG_NAME).write_text(config)
+        (folder / CARD_NAME).write_text(text)
+        for name in SAVED_FILES:
+            set_default_mode(folder / name)
+        for entry in foreign:
+            link_tree(entry, folder / entry.name)
+
+    return atomic_folder(out, fill)

@@ -35,7 +35,9 @@ class HubWeights:
         sha256: Full sha256 of the weights file, checked on every load.
         filename: Weights file in the repository.
         embedded: A copy ships inside the package (``alnumzoo/weights/<name>/``), so loading
-            needs no network; the Hub copy is used when a ``revision`` is asked for.
+            needs no network.
+        config_sha256: sha256 of the ``config.json`` published with the weights, checked on
+            every load, so the labels and constructor arguments are pinned with the weights.
     """
 
     repo_id: str
@@ -43,6 +45,7 @@ class HubWeights:
     sha256: str
     filename: str = "model.safetensors"
     embedded: bool = False
+    config_sha256: str | None = None
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,13 @@ def _register(
         training = {k: release[k] for k in _TRAINING_KEYS if k in release}
         # "hub_revision" is recorded once the folder is uploaded (scripts/push_weights.sh).
         revision = release.get("hub_revision", "main")
-        weights = HubWeights(f"{HUB_ORG}/{name}", revision, release["sha256"], embedded=True)
+        weights = HubWeights(
+            f"{HUB_ORG}/{name}",
+            revision,
+            release["sha256"],
+            embedded=True,
+            config_sha256=release.get("config_sha256"),
+        )
         kwargs = release.get("kwargs") or kwargs
     register_model(
         ModelEntry(

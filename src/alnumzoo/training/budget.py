@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 
@@ -38,8 +39,8 @@ def parse_budget(budget: str | float | int) -> float:
             pos = match.end()
         if not text:
             raise ValueError("budget is an empty string; expected e.g. '15m'")
-    if not seconds > 0:
-        raise ValueError(f"budget must be positive, got {budget!r}")
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise ValueError(f"budget must be a positive, finite number of seconds, got {budget!r}")
     return seconds
 
 

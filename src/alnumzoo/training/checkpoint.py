@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,15 @@ import torch
 
 from alnumzoo._atomic import atomic_write
 
-__all__ = ["CHECKPOINT_FORMAT", "CheckpointError", "load_checkpoint", "save_checkpoint"]
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CheckpointError",
+    "data_fingerprint",
+    "load_checkpoint",
+    "save_checkpoint",
+]
+# Rows hashed for a data fingerprint: enough to tell data sets apart, cheap on large ones.
+_FINGERPRINT_ROWS = 4096
 
 #: Format tag stored in every checkpoint; a different tag is refused on resume.
 CHECKPOINT_FORMAT = "alnumzoo-checkpoint/1"
@@ -60,3 +69,19 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             f"{path} is not an alnumzoo training checkpoint (expected format {CHECKPOINT_FORMAT!r})"
         )
     return state
+
+
+def data_fingerprint(data: object) -> str:
+    """A short hash that tells training sets apart: for in-memory sets the shape, every label
+    and an evenly spaced sample of images; for other data sets their type and length."""
+    digest = hashlib.blake2b(digest_size=12)
+    images = getattr(data, "images", None)
+    targets = getattr(data, "targets", None)
+    if isinstance(images, torch.Tensor) and isinstance(targets, torch.Tensor):
+        digest.update(repr(tuple(images.shape)).encode())
+        digest.update(targets.cpu().numpy().tobytes())
+        step = max(1, len(images) // _FINGERPRINT_ROWS)
+        digest.update(images[::step].cpu().contiguous().numpy().tobytes())
+    else:
+        digest.update(f"{type(data).__qualname__}:{len(data)}".encode())  # type: ignore[arg-type]
+    return digest.hexdigest()

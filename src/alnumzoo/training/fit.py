@@ -23,7 +23,12 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from alnumzoo.training.budget import BudgetClock, parse_budget
-from alnumzoo.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from alnumzoo.training.checkpoint import (
+    CheckpointError,
+    data_fingerprint,
+    load_checkpoint,
+    save_checkpoint,
+)
 from alnumzoo.training.cpu_speed import CpuExecution, probe_cpu_execution
 from alnumzoo.training.device import autocast, autocast_dtype, resolve_device
 from alnumzoo.training.distributed import (
@@ -141,6 +146,44 @@ def _estimate_eval_s(
     return per_batch * len(val_loader) * passes + 1.0
 
 
+def _check_arguments(**values: Any) -> None:
+    """Refuse out-of-range numbers before anything runs (``0`` never means "default")."""
+    at_least_one = ("batch_size", "max_steps", "eval_every", "eval_batch_size", "devices",
+                    "epochs")  # fmt: skip
+    for name in at_least_one:
+        value = values[name]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):  # fmt: skip
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    workers = values["workers"]
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise ValueError(f"workers must be a non-negative integer, got {workers!r}")
+    lr, reserve, target = values["lr"], values["reserve"], values["target"]
+    if lr is not None and not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive, finite number, got {lr!r}")
+    if reserve is not None and not (
+        isinstance(reserve, int | float) and math.isfinite(reserve) and reserve >= 0
+    ):
+        raise ValueError(
+            f"reserve must be a non-negative, finite number of seconds, got {reserve!r}"
+        )
+    if target is not None and not (isinstance(target, int | float) and 0 < target <= 1):
+        raise ValueError(f"target is an accuracy in (0, 1], got {target!r}")
+
+
+def _check_classes(model: nn.Module, train: Dataset[Any]) -> None:
+    """A model with fewer outputs than the data has classes fails deep inside the loss with an
+    index error; say what is wrong before training starts."""
+    outputs = getattr(model, "num_classes", None)
+    labels = getattr(train, "labels", None)
+    if isinstance(outputs, int) and labels is not None and len(labels) != outputs:
+        raise ValueError(
+            f"the model has {outputs} outputs but the training data has {len(labels)} classes "
+            f"({getattr(labels, 'name', 'labels')}); build the model with num_classes="
+            f"{len(labels)} (or labels=...) for this data"
+        )
+
+
 def _cpu_execution(
     model: nn.Module,
     train: Dataset[Any],
@@ -208,6 +251,7 @@ def fit(
     eval_batch_size: int = 512,
     workers: int = 0,
     devices: int | None = None,
+    resume_anyway: bool = False,
 ) -> History:
     """Train ``model`` on ``train``; return a :class:`History` and leave the chosen weights in
     ``model`` (in eval mode).
@@ -256,6 +300,9 @@ def fit(
         devices: Train with this many processes on this machine (one per GPU on CUDA, gloo
             processes on the CPU), started by ``fit`` itself; the trained weights come back
             into ``model``. Under torchrun, leave it ``None``.
+        resume_anyway: Resume even though the batch size, learning rate or training data
+            (size or fingerprint) differ from the checkpoint's; by default that is refused,
+            since the run would no longer be the one that was started.
 
     Under torchrun (``WORLD_SIZE`` > 1) every process calls ``fit`` with the same arguments:
     the model is wrapped in ``DistributedDataParallel`` (NCCL on CUDA, gloo on the CPU), data
@@ -266,15 +313,23 @@ def fit(
     Raises:
         NonFiniteLossError: the loss became NaN/inf (the last checkpoint is kept).
         TrainingInterrupted: Ctrl-C or SIGTERM; the checkpoint to resume from is written first.
-        CheckpointError: ``resume`` points at a missing or foreign checkpoint.
+        CheckpointError: ``resume`` points at a missing or foreign checkpoint, or one written
+            with another recipe, batch size, learning rate or training set.
+        ValueError: an argument is out of range (every number is checked), the data are
+            empty, or the model's outputs do not match the data's classes.
     """
+    _check_arguments(
+        batch_size=batch_size, lr=lr, max_steps=max_steps, eval_every=eval_every,
+        reserve=reserve, eval_batch_size=eval_batch_size, workers=workers, devices=devices,
+        epochs=epochs, target=target,
+    )  # fmt: skip
     if devices is not None and devices > 1 and int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         options = dict(
             budget=budget, epochs=epochs, target=target, recipe=recipe, device=device,
             batch_size=batch_size, lr=lr, seed=seed, checkpoint=checkpoint, resume=resume,
             max_steps=max_steps, progress=progress, amp=amp, channels_last=channels_last,
             compile=compile, eval_every=eval_every, reserve=reserve,
-            eval_batch_size=eval_batch_size, workers=workers,
+            eval_batch_size=eval_batch_size, workers=workers, resume_anyway=resume_anyway,
         )  # fmt: skip
         return launch_local(model, train, val, options, devices)
     dev = resolve_device(device)
@@ -310,6 +365,7 @@ def fit(
                 workers=workers,
                 info=info,
                 stop_flag=stop_flag,
+                resume_anyway=resume_anyway,
             )
     finally:
         if info.owns_group:
@@ -342,14 +398,11 @@ def _fit(
     workers: int,
     info: DistInfo,
     stop_flag: list[str],
+    resume_anyway: bool,
 ) -> History:
     arch = str(getattr(model, "arch", type(model).__name__.lower()))
     rec = get_recipe(recipe, arch)
     budget_s = parse_budget(budget) if budget is not None else None
-    if epochs is not None and epochs < 1:
-        raise ValueError(f"epochs must be positive, got {epochs}")
-    if target is not None and not 0 < target <= 1:
-        raise ValueError(f"target is an accuracy in (0, 1], got {target}")
     if target is not None and val is None:
         raise ValueError("target needs validation data (val=...)")
     resume_from: str | Path | None = None
@@ -359,6 +412,11 @@ def _fit(
         resume_from = checkpoint
     elif resume is not None and resume is not False:
         resume_from = resume
+    if len(train) == 0:  # type: ignore[arg-type]
+        raise ValueError("the training set is empty")
+    if val is not None and len(val) == 0:  # type: ignore[arg-type]
+        raise ValueError("the validation set is empty; pass val=None to train without one")
+    _check_classes(model, train)
     total_epochs = epochs if epochs is not None else (None if budget_s else rec.epochs)
     bs = batch_size or rec.batch_size
     # A different batch size keeps the recipe's rate per image (the linear scaling rule).
@@ -412,6 +470,12 @@ def _fit(
         raise ValueError("the training set is empty")
     total_steps = total_epochs * steps_per_epoch if total_epochs is not None else None
 
+    run_identity = {
+        "batch_size": bs,
+        "lr": base_lr,
+        "train_size": len(train),  # type: ignore[arg-type]
+        "train_fingerprint": data_fingerprint(train),
+    }
     optimizer = build_optimizer(model, rec, base_lr)
     factor = lr_factor_fn(
         rec.schedule,
@@ -457,6 +521,18 @@ def _fit(
                 f"{resume_from} was written with a different recipe ({', '.join(changed)} "
                 f"differ); resume with the recipe it was started with"
             )
+        started = state.get("run")
+        if started is not None and not resume_anyway:
+            differ = [
+                f"{k}: {started[k]} then, {now} now"
+                for k, now in run_identity.items()
+                if k in started and started[k] != now
+            ]
+            if differ:
+                raise CheckpointError(
+                    f"{resume_from} was started with other settings ({'; '.join(differ)}); "
+                    "resume with the same ones, or pass resume_anyway=True to continue anyway"
+                )
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -539,6 +615,7 @@ def _fit(
             "history": history.to_dict(),
             "recipe": {k: v for k, v in asdict(rec).items() if k != "extra"},
             "execution": {"channels_last": use_cl, "precision": history.precision},
+            "run": run_identity,
         }
 
     def write_checkpoint() -> None:
