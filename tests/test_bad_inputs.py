@@ -498,6 +498,10 @@ def test_cli_train_errors_are_one_line_and_write_nothing(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert "the model has 52 outputs but the training data has 10 classes" in err[0]
+    assert main(["evaluate", "bottleneck_cnn.alnum52", "--data", f"cifar10:{root}"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "the model has 52 outputs but the evaluation data has 10 classes" in err[0]
     assert not out.exists()
     code = main(["train", "cifar_cnn", "--data", f"cifar10:{root}", "--epochs", "1",
                  "--out", str(out), "--resume", "--quiet"])  # fmt: skip

@@ -130,6 +130,18 @@ def _batches(
     )
 
 
+def require_matching_classes(model: nn.Module, labels: LabelMap | None, role: str) -> None:
+    """Raise ``ValueError`` when ``model``'s outputs and the data's classes differ in number:
+    the loss would otherwise fail deep inside with an index error (or, worse, not fail)."""
+    outputs = getattr(model, "num_classes", None)
+    if isinstance(outputs, int) and labels is not None and len(labels) != outputs:
+        raise ValueError(
+            f"the model has {outputs} outputs but the {role} data has {len(labels)} classes "
+            f"({labels.name}); use a model built for this data (num_classes={len(labels)} or "
+            "labels=...)"
+        )
+
+
 @torch.no_grad()
 def evaluate(
     model: nn.Module,
@@ -156,11 +168,15 @@ def evaluate(
 
     Under ``torch.distributed``, counts are summed over all processes once at the end, so
     every rank returns the same numbers for its shard of the data.
+
+    Raises:
+        ValueError: the data are empty, or have another number of classes than the model.
     """
     if device is None:
         device = next(model.parameters()).device
     device = resolve_device(device)
     batches, labels = _batches(data, batch_size, device)
+    require_matching_classes(model, labels, "evaluation")
     if tta == "auto":
         tta = default_tta(labels or getattr(model, "labels", None))
     if labels is None:

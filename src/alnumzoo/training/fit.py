@@ -38,7 +38,7 @@ from alnumzoo.training.distributed import (
     launch_local,
     max_across_ranks,
 )
-from alnumzoo.training.evaluate import EvalResult, evaluate
+from alnumzoo.training.evaluate import EvalResult, evaluate, require_matching_classes
 from alnumzoo.training.history import EpochRecord, History
 from alnumzoo.training.loaders import make_loader, resolve_augment
 from alnumzoo.training.recipes import Recipe, get_recipe
@@ -169,19 +169,6 @@ def _check_arguments(**values: Any) -> None:
         )
     if target is not None and not (isinstance(target, int | float) and 0 < target <= 1):
         raise ValueError(f"target is an accuracy in (0, 1], got {target!r}")
-
-
-def _check_classes(model: nn.Module, train: Dataset[Any]) -> None:
-    """A model with fewer outputs than the data has classes fails deep inside the loss with an
-    index error; say what is wrong before training starts."""
-    outputs = getattr(model, "num_classes", None)
-    labels = getattr(train, "labels", None)
-    if isinstance(outputs, int) and labels is not None and len(labels) != outputs:
-        raise ValueError(
-            f"the model has {outputs} outputs but the training data has {len(labels)} classes "
-            f"({getattr(labels, 'name', 'labels')}); build the model with num_classes="
-            f"{len(labels)} (or labels=...) for this data"
-        )
 
 
 def _cpu_execution(
@@ -416,7 +403,7 @@ def _fit(
         raise ValueError("the training set is empty")
     if val is not None and len(val) == 0:  # type: ignore[arg-type]
         raise ValueError("the validation set is empty; pass val=None to train without one")
-    _check_classes(model, train)
+    require_matching_classes(model, getattr(train, "labels", None), "training")
     total_epochs = epochs if epochs is not None else (None if budget_s else rec.epochs)
     bs = batch_size or rec.batch_size
     # A different batch size keeps the recipe's rate per image (the linear scaling rule).
