@@ -72,6 +72,26 @@ def publish(run: Path) -> dict[str, Any]:
         shutil.rmtree(target)
     shape = (model.in_chans, *model.input_size)
     torch.set_num_threads(2)
+    fonts = metrics.pop("fonts", None)
+    extra_config: dict[str, Any] = {}
+    sections: dict[str, str] = {}
+    if fonts is not None:
+        # The full family lists travel with the weights (config + card); the registry keeps
+        # the counts and the data set's fingerprint.
+        extra_config["training_data"] = {"alnum52_fonts": fonts}
+        sections["Fonts seen in training"] = (
+            f"{len(fonts['train_families'])} font families (rendered set "
+            f"`{fonts['manifest_fingerprint'][:16]}`; Debian `fonts-*` packages and the Google "
+            "Fonts packages pinned in `scripts/npm_fonts.txt`): "
+            + ", ".join(fonts["train_families"])
+            + f".\n\nHeld-out validation families ({len(fonts['valid_families'])}, never "
+            "trained on): " + ", ".join(fonts["valid_families"]) + "."
+        )
+        metrics["font_families"] = {
+            "train": len(fonts["train_families"]),
+            "valid": len(fonts["valid_families"]),
+            "manifest_fingerprint": fonts["manifest_fingerprint"],
+        }
     record = {
         **metrics,
         "params": alnumzoo.count_parameters(model),
@@ -93,8 +113,9 @@ def publish(run: Path) -> dict[str, Any]:
             f"uses the `{metrics['tta']}` test-time augmentation."
         ),
         limitations=_LIMITS.get(model.labels.name if model.labels else "", ""),
+        extra_sections=sections,
     )
-    alnumzoo.save_pretrained(model, target, card=card)
+    alnumzoo.save_pretrained(model, target, card=card, extra_config=extra_config)
     record["sha256"] = sha256_file(target / "model.safetensors")
     record["config_sha256"] = sha256_file(target / "config.json")
     images, targets = golden_sample(name)
@@ -107,8 +128,9 @@ def publish(run: Path) -> dict[str, Any]:
 
 
 _LIMITS = {
-    "alnum52": "Trained on characters rendered from Debian's free fonts (black on white, "
-    "centred, typographic size kept); handwriting and photographs are out of scope.",
+    "alnum52": "Trained on characters rendered from free fonts (Debian packages and Google "
+    "Fonts; black on white, centred, typographic size kept); handwriting and photographs are "
+    "out of scope.",
     "fashion_mnist": "28x28 grayscale product images on a black background, as in Fashion-MNIST.",
     "cifar10": "Trained and evaluated on a JPEG (quality 75) copy of CIFAR-10; 32x32 RGB.",
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from safetensors.torch import save_file
 
@@ -25,8 +26,10 @@ def model_card(
     metrics: Mapping[str, float] | None = None,
     recipe: str = "",
     limitations: str = "",
+    extra_sections: Mapping[str, str] | None = None,
 ) -> str:
-    """A Hugging Face model card (YAML front matter + usage, recipe, intended use, limits)."""
+    """A Hugging Face model card (YAML front matter + usage, recipe, intended use, limits,
+    then ``extra_sections`` as ``## title`` + text, e.g. the fonts a model was trained on)."""
     metrics = dict(metrics or {})
     name = repo_id or f"<org>/{model.arch}"
     front = [
@@ -78,6 +81,8 @@ def model_card(
         + (limitations or "Not validated outside the data it was trained on."),
         "",
     ]
+    for title, text in (extra_sections or {}).items():
+        lines += [f"## {title}", "", text, ""]
     return "\n".join(lines)
 
 
@@ -87,6 +92,7 @@ def save_pretrained(
     *,
     card: str | None = None,
     metadata: Mapping[str, str] | None = None,
+    extra_config: Mapping[str, Any] | None = None,
 ) -> Path:
     """Save ``model`` as ``model.safetensors`` + ``config.json`` + ``README.md`` in a folder.
 
@@ -101,6 +107,9 @@ def save_pretrained(
         save_directory: Folder to write (created if needed).
         card: Model card text (default: :func:`model_card` with no metrics).
         metadata: Extra string metadata stored in the safetensors header.
+        extra_config: Extra top-level entries for ``config.json`` (e.g. ``"training_data"``
+            with the font families a model has seen); they cannot replace the entries that
+            rebuild the model.
 
     Returns:
         The folder.
@@ -116,7 +125,11 @@ def save_pretrained(
     foreign = [p for p in out.iterdir() if p.name not in SAVED_FILES] if out.is_dir() else []
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     header = {"format": "pt", "architecture": model.arch, **dict(metadata or {})}
-    config = json.dumps(model_config(model), indent=2)
+    base = model_config(model)
+    clash = sorted(set(extra_config or {}) & set(base))
+    if clash:
+        raise ValueError(f"extra_config may not replace {clash}")
+    config = json.dumps({**base, **dict(extra_config or {})}, indent=2)
     text = card if card is not None else model_card(model)
 
     def fill(folder: Path) -> None:
