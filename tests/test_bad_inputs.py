@@ -201,14 +201,14 @@ def test_sixteen_bit_and_float_images_keep_their_grey_level(tmp_path: Path) -> N
     Image.fromarray(np.full((28, 28), 32768, np.uint16)).save(tmp_path / "grey16.png")
     Image.fromarray(np.full((28, 28), 0.5, np.float32), mode="F").save(tmp_path / "half.tiff")
     for name in ("grey16.png", "half.tiff"):
-        tensor, notes = load_image(tmp_path / name, 1, (28, 28))
+        tensor, notes = load_image(tmp_path / name, {"input_size": [1, 28, 28]})
         assert float(tensor.mean()) == pytest.approx(0.5, abs=0.01), name
         assert any("8 bits" in n for n in notes)
     nan = np.full((28, 28), 0.5, np.float32)
     nan[0, 0] = np.nan
     Image.fromarray(nan, mode="F").save(tmp_path / "nan.tiff")
     with pytest.raises(DatasetFormatError, match="NaN"):
-        load_image(tmp_path / "nan.tiff", 1, (28, 28))
+        load_image(tmp_path / "nan.tiff", {"input_size": [1, 28, 28]})
 
 
 # --------------------------------------------------------------------------- hub

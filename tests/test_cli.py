@@ -102,7 +102,7 @@ def test_predict_reports_conversions_and_bad_files(
     assert main(["predict", str(folder), str(tmp_path / "glyph.png")]) == 0
     out = capsys.readouterr().out
     assert "note: converted RGB to grayscale" in out
-    assert "note: resized 50x40 to 100x100" in out
+    assert "note: resized 50x40 to 100x80 and padded to 100x100" in out
     (tmp_path / "bad.png").write_text("nope")
     assert main(["predict", str(folder), str(tmp_path / "bad.png")]) == 1
     err = capsys.readouterr().err.strip()

@@ -43,7 +43,10 @@ def test_predict_files_and_pil_convert_and_resize(
     preds = alnumzoo.predict(model, [tmp_path, gray])
     assert [Path(p.source).name for p in preds[:2]] == ["a_exact.png", "b_small_rgb.jpg"]
     assert preds[0].notes == ()
-    assert preds[1].notes == ("converted RGB to grayscale", "resized 64x48 to 100x100")
+    assert preds[1].notes == (
+        "converted RGB to grayscale",
+        "resized 64x48 to 100x75 and padded to 100x100",
+    )
     assert preds[2].source == "PIL image"
     # The exact-size white file and the white PIL image are the same input.
     assert preds[0].index == preds[2].index
@@ -51,9 +54,12 @@ def test_predict_files_and_pil_convert_and_resize(
 
 
 def test_pil_and_uint8_tensor_inputs_agree(model: alnumzoo.BottleneckCNN) -> None:
-    array = (torch.rand(100, 100) * 255).to(torch.uint8)
+    # A white page with random ink in the middle: the model's own polarity and size, so the
+    # preprocessing must leave it exactly as it is.
+    array = torch.full((100, 100), 255, dtype=torch.uint8)
+    array[20:80, 20:80] = (torch.rand(60, 60) * 255).to(torch.uint8)
     pil = Image.fromarray(array.numpy(), mode="L")
-    tensor, notes = load_image(pil, 1, (100, 100))
+    tensor, notes = load_image(pil, model)
     assert notes == ()
     assert torch.equal(tensor, array.float().div(255).unsqueeze(0))
     from_pil, from_uint8 = alnumzoo.predict(model, [pil, array.unsqueeze(0)])

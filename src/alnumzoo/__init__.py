@@ -16,6 +16,7 @@ from alnumzoo.data import (
     FashionMNIST,
     StanfordDogs,
     build_alnum52,
+    create_transform,
 )
 from alnumzoo.hub import LoadReport, from_pretrained, push_to_hub, save_pretrained
 from alnumzoo.labels import (
@@ -87,6 +88,7 @@ __all__ = [
     "check_parameter_budget",
     "count_parameters",
     "create_model",
+    "create_transform",
     "efficientnet_b2",
     "evaluate",
     "fit",

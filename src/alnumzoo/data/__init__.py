@@ -19,37 +19,44 @@ from alnumzoo.data.dogs import (
 )
 from alnumzoo.data.fashion_mnist import DEFAULT_FASHION_MNIST_ROOT, FashionMNIST, read_idx
 from alnumzoo.data.fonts import DEFAULT_FONT_DIRS, FontInfo, find_font_files, screen_font
+from alnumzoo.data.profiles import PROFILES, DataProfile, profile_for
 from alnumzoo.data.render import RenderStyle, render_glyph
 from alnumzoo.data.safe_npy import UnsafeArrayError, load_image_array
 from alnumzoo.data.specs import DATA_KINDS, DataSplits, open_data
+from alnumzoo.data.transforms import ImageTransform, create_transform
 
 __all__ = [
     "AUGMENT_PRESETS",
     "DATA_KINDS",
     "DEFAULT_FASHION_MNIST_ROOT",
     "DEFAULT_FONT_DIRS",
+    "PROFILES",
     "Alnum52Folder",
     "Alnum52Rendered",
     "BatchAugment",
     "BuildResult",
     "Cifar10",
     "CleaningReport",
+    "DataProfile",
     "DataSplits",
     "DatasetFormatError",
     "DeviceLoader",
     "FashionMNIST",
     "FontInfo",
+    "ImageTransform",
     "InMemoryImageDataset",
     "RenderStyle",
     "StanfordDogs",
     "UnsafeArrayError",
     "build_alnum52",
+    "create_transform",
     "dogs_eval_transform",
     "dogs_train_transform",
     "family_group",
     "find_font_files",
     "load_image_array",
     "open_data",
+    "profile_for",
     "read_idx",
     "render_glyph",
     "screen_font",

@@ -45,6 +45,10 @@ def model_config(model: ZooModel) -> dict[str, Any]:
             "input": "float32 tensor (N, C, H, W) with values in [0, 1]",
             "normalization": "none (any normalisation is part of the model)",
         },
+        # timm's keys, so timm and other tools read the model's input contract and labels.
+        "model_args": model.init_args,
+        "pretrained_cfg": model.pretrained_cfg,
+        "label_names": list(model.labels.names) if model.labels is not None else None,
     }
 
 

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from alnumzoo.labels import LabelMap
+from alnumzoo.models.pretrained_cfg import build_pretrained_cfg
 
 __all__ = ["LabelsLike", "ZooModel", "resolve_labels"]
 
@@ -106,6 +107,14 @@ class ZooModel(nn.Module):
         from alnumzoo.hub.save import save_pretrained
 
         return save_pretrained(self, save_directory, **kwargs)
+
+    @property
+    def pretrained_cfg(self) -> dict[str, Any]:
+        """How images must be prepared for this model (input size, mean/std, fit, background
+        polarity, labels), in timm's vocabulary where it has one: ``timm.data.
+        resolve_data_config(model=m)`` reads it, :func:`alnumzoo.create_transform` applies it,
+        and ``save_pretrained`` writes it into ``config.json``."""
+        return build_pretrained_cfg(self)
 
     @property
     def expected_shape(self) -> str:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import torch
 from PIL import Image
 from torch import nn
 
 from alnumzoo.data.base import DatasetFormatError
-from alnumzoo.data.image_files import open_image, to_8bit
+from alnumzoo.data.image_files import open_image
+from alnumzoo.data.transforms import create_transform
 from alnumzoo.training.tta import predict_proba
 
 __all__ = ["ImageInput", "Prediction", "load_image", "predict"]
@@ -43,42 +44,39 @@ class Prediction:
 
 
 def load_image(
-    image: str | Path | Image.Image, in_chans: int, size: tuple[int, int]
+    image: str | Path | Image.Image, model_or_cfg: Any
 ) -> tuple[torch.Tensor, tuple[str, ...]]:
-    """Read an image as the reports' loaders produced it: float ``(C, H, W)`` in [0, 1] at
-    ``size``, converting colour mode and size where that is safe; returns the tensor and notes
+    """Read an image and prepare it as the model expects (:func:`alnumzoo.create_transform`
+    of the model or its ``pretrained_cfg``): returns the float ``(C, H, W)`` tensor and notes
     saying what was converted.
 
     Raises:
         alnumzoo.data.DatasetFormatError: the file cannot be read as an image, is empty, is a
             decompression bomb or not a regular file (the message names it).
     """
-    notes: list[str] = []
-    if not isinstance(image, Image.Image):
-        pil = open_image(image)
-    else:
+    if isinstance(image, Image.Image):
         if image.width == 0 or image.height == 0:
             raise DatasetFormatError(f"the image is empty ({image.width}x{image.height})")
         pil = image
-    if pil.mode in ("I", "F") or pil.mode.startswith("I;16"):
-        notes.append(f"scaled {pil.mode} pixels to 8 bits")
-        pil = to_8bit(pil, str(image) if not isinstance(image, Image.Image) else "image")
-    mode = "L" if in_chans == 1 else "RGB"
-    if pil.mode != mode:
-        if pil.mode in ("RGBA", "LA", "P"):
-            # Transparent pixels become white, the background of the rendered characters.
-            background = Image.new("RGBA", pil.size, (255, 255, 255, 255))
-            pil = Image.alpha_composite(background, pil.convert("RGBA"))
-        notes.append(f"converted {image_mode(pil)} to {'grayscale' if mode == 'L' else 'RGB'}")
-        pil = pil.convert(mode)
-    h, w = size
-    if pil.size != (w, h):
-        notes.append(f"resized {pil.size[0]}x{pil.size[1]} to {w}x{h}")
-        pil = pil.resize((w, h), Image.Resampling.BILINEAR)
-    array = np.asarray(pil, dtype=np.uint8)
-    tensor = torch.from_numpy(array.copy()).float().div_(255)
-    tensor = tensor.unsqueeze(0) if tensor.dim() == 2 else tensor.permute(2, 0, 1)
-    return tensor, tuple(notes)
+    else:
+        pil = open_image(image)
+    try:
+        return create_transform(model_or_cfg).apply(pil)
+    except DatasetFormatError as exc:
+        raise DatasetFormatError(
+            f"{image if not isinstance(image, Image.Image) else 'image'}: {exc}"
+        ) from exc
+
+
+def _input_cfg(model: nn.Module) -> dict[str, Any]:
+    """The model's ``pretrained_cfg``, or one made from its ``in_chans``/``input_size``."""
+    cfg = getattr(model, "pretrained_cfg", None)
+    if isinstance(cfg, dict) and "input_size" in cfg:
+        return cfg
+    size = getattr(model, "input_size", None)
+    if size is None:
+        raise ValueError("the model declares no input_size; pass tensors instead")
+    return {"input_size": [int(getattr(model, "in_chans", 1)), int(size[0]), int(size[1])]}
 
 
 def image_mode(pil: Image.Image) -> str:
@@ -121,8 +119,10 @@ def predict(
         model: A classifier; alnumzoo models supply their labels, input size and channels.
         images: A path (file or folder), PIL image, tensor ``(C, H, W)`` or ``(N, C, H, W)``
             (float in [0, 1] or ``uint8``), or a list of these. Files and PIL images are
-            converted to the model's channels and resized to its input size, and the
-            prediction's ``notes`` say so; tensors must already have the right shape.
+            prepared by the model's preprocessing contract (:func:`alnumzoo.create_transform`:
+            EXIF orientation, bit depth, transparency onto the model's background, inversion
+            of an opposite background, aspect-preserving fit), and the prediction's ``notes``
+            say what was done; tensors must already be model input.
         topk: How many ``(label, probability)`` pairs to return per image.
         tta: Test-time augmentation (see :func:`alnumzoo.training.predict_proba`).
         batch_size: Images per forward pass.
@@ -131,8 +131,6 @@ def predict(
     Raises:
         ValueError: an unreadable image, or a tensor of the wrong shape.
     """
-    in_chans = int(getattr(model, "in_chans", 1))
-    size = tuple(getattr(model, "input_size", (0, 0)))
     labels = getattr(model, "labels", None)
     dev = torch.device(device) if device is not None else next(model.parameters()).device
     tensors: list[torch.Tensor] = []
@@ -145,9 +143,7 @@ def predict(
             sources.append(f"tensor[{i}]")
             notes.append(())
         else:
-            if size == (0, 0):
-                raise ValueError("the model declares no input_size; pass tensors instead")
-            t, n = load_image(item, in_chans, (int(size[0]), int(size[1])))
+            t, n = load_image(item, _input_cfg(model))
             tensors.append(t)
             sources.append(item.as_posix() if isinstance(item, Path) else "PIL image")
             notes.append(n)
