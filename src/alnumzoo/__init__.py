@@ -46,6 +46,7 @@ from alnumzoo.models import (
     list_models,
     register_model,
 )
+from alnumzoo.models import timm_bridge as _timm_bridge
 from alnumzoo.training import (
     EvalResult,
     History,
@@ -101,3 +102,6 @@ __all__ = [
     "register_model",
     "save_pretrained",
 ]
+
+# timm learns alnumzoo's architectures when (and only when) it is imported.
+_timm_bridge.install()

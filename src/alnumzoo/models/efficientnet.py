@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import timm
 import torch
 from torch import nn
 
@@ -64,6 +63,8 @@ class EfficientNetB2(ZooModel):
                 **timm_kwargs,
             },
         )
+        import timm  # imported on first use: it takes seconds, and most users never need it
+
         self.model: nn.Module = timm.create_model(
             "efficientnet_b2",
             pretrained=pretrained,
