@@ -104,6 +104,7 @@ def publish(run: Path) -> dict[str, Any]:
         repo_id=f"alnumzoo/{name}",
         datasets=(_DATASETS.get(model.labels.name, model.labels.name),) if model.labels else (),
         metrics={"top1": metrics["top1"], "top1_tta": metrics["top1_tta"]},
+        eval_split=metrics["held_out"],
         recipe=(
             f"`{metrics['recipe']}` recipe of `alnumzoo.fit`, budget {metrics['budget']} on "
             f"{metrics['device']} ({metrics['threads']} thread(s)): {metrics['epochs']} "

@@ -55,6 +55,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_train(args: argparse.Namespace) -> int:
     from alnumzoo import create_model, evaluate, fit, save_pretrained
     from alnumzoo.data import open_data
+    from alnumzoo.hub.save import model_card
 
     splits = open_data(args.data)
     model = create_model(args.arch)
@@ -78,8 +79,25 @@ def _cmd_train(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     history.to_csv(out / "history.csv")
-    saved = save_pretrained(model, out / "model")  # type: ignore[arg-type]
     test = evaluate(model, splits.test, tta="auto")
+    card = model_card(
+        model,  # type: ignore[arg-type]
+        repo_id=f"./{out.name}/model",
+        datasets=(args.data.split(":", 1)[0],),
+        metrics={"top1": 100 * test.accuracy},
+        eval_split=f"{splits.test_name}{', TTA ' + test.tta if test.tta else ''}",
+        recipe=(
+            f"`{history.recipe}` recipe of `alnumzoo.fit` on {history.device} "
+            f"({history.precision}{', channels-last' if history.channels_last else ''}): "
+            f"{history.steps} steps in {history.total_s:.0f} s, stopped by "
+            f"{history.stop_reason}; kept the {history.selected} weights. Command: "
+            f"`alnumzoo train {args.arch} --data {args.data}"
+            + (f" --budget {args.budget}" if args.budget else "")
+            + (f" --epochs {args.epochs}" if args.epochs else "")
+            + "`"
+        ),
+    )
+    saved = save_pretrained(model, out / "model", card=card)  # type: ignore[arg-type]
     print(
         f"trained {args.arch} with the {history.recipe} recipe on {history.device} "
         f"({history.precision}) for {history.total_s:.0f} s, {history.steps} steps, "

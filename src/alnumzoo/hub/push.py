@@ -9,7 +9,7 @@ from typing import Any
 from huggingface_hub import HfApi
 
 from alnumzoo.hub.config import CONFIG_NAME, SAVED_FILES, WEIGHTS_NAME
-from alnumzoo.hub.save import save_pretrained
+from alnumzoo.hub.save import model_card, save_pretrained
 from alnumzoo.models.base import ZooModel
 
 __all__ = ["push_to_hub"]
@@ -32,7 +32,8 @@ def push_to_hub(
     leftovers such as temporary files.
 
     Args:
-        model_or_dir: A model, or a folder written by :func:`save_pretrained`.
+        model_or_dir: A model (saved first, its model card naming ``repo_id``), or a folder
+            written by :func:`save_pretrained`.
         repo_id: Target repository (``org/name``).
         token: Hub token (default: the logged-in one).
         private: Create the repository as private.
@@ -49,7 +50,8 @@ def push_to_hub(
     api = api or HfApi(token=token)
     with tempfile.TemporaryDirectory() as tmp:
         if isinstance(model_or_dir, ZooModel):
-            folder = save_pretrained(model_or_dir, Path(tmp) / "model")
+            card = model_card(model_or_dir, repo_id=repo_id)
+            folder = save_pretrained(model_or_dir, Path(tmp) / "model", card=card)
         else:
             folder = Path(model_or_dir)
             for needed in (WEIGHTS_NAME, CONFIG_NAME):

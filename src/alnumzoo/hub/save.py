@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from safetensors.torch import save_file
 
 from alnumzoo._atomic import atomic_folder, link_tree, set_default_mode
@@ -24,33 +25,53 @@ def model_card(
     repo_id: str | None = None,
     datasets: tuple[str, ...] = (),
     metrics: Mapping[str, float] | None = None,
+    eval_split: str = "",
     recipe: str = "",
     limitations: str = "",
     extra_sections: Mapping[str, str] | None = None,
-) -> str:
-    """A Hugging Face model card (YAML front matter + usage, recipe, intended use, limits,
-    then ``extra_sections`` as ``## title`` + text, e.g. the fonts a model was trained on)."""
+) -> ModelCard:
+    """A Hugging Face model card (``huggingface_hub.ModelCard``): metadata with the real
+    repository id, ``eval_results`` for the measured ``metrics`` (accuracy in percent), then
+    usage, input contract, results, recipe, intended use and limits, and ``extra_sections`` as
+    ``## title`` + text (e.g. the fonts a model was trained on).
+
+    Args:
+        model: The model the card describes.
+        repo_id: Hub repository (``org/name``) or local folder the usage example loads.
+        datasets: Data set names for the metadata; the first one names the eval results.
+        metrics: Measured accuracies in percent, e.g. ``{"top1": 91.2}``.
+        eval_split: The split the metrics were measured on.
+        recipe: How the model was trained.
+        limitations: What the model is not for.
+        extra_sections: More sections, title to text.
+    """
     metrics = dict(metrics or {})
-    name = repo_id or f"<org>/{model.arch}"
-    front = [
-        "---",
-        "library_name: alnumzoo",
-        "license: mit",
-        "pipeline_tag: image-classification",
-        "tags:",
-        "- image-classification",
-        "- alnumzoo",
-        f"- {model.arch}",
-    ]
-    if datasets:
-        front += ["datasets:", *(f"- {d}" for d in datasets)]
-    if metrics:
-        front += ["metrics:", *(f"- {k}" for k in metrics)]
-    front.append("---")
+    name = repo_id or model.arch
+    eval_results = [
+        EvalResult(
+            task_type="image-classification",
+            dataset_type=datasets[0],
+            dataset_name=datasets[0],
+            dataset_split=eval_split or None,
+            metric_type="accuracy",
+            metric_name=key,
+            metric_value=round(float(value), 2),
+        )
+        for key, value in metrics.items()
+    ] if datasets else None  # fmt: skip
+    data = ModelCardData(
+        library_name="alnumzoo",
+        license="mit",
+        pipeline_tag="image-classification",
+        tags=["image-classification", "alnumzoo", model.arch],
+        datasets=list(datasets) or None,
+        metrics=["accuracy"] if metrics else None,
+        model_name=name,
+        eval_results=eval_results,
+    )
+    cfg = model.pretrained_cfg
     size = model.expected_shape
     lines = [
-        *front,
-        "",
         f"# {name}",
         "",
         f"`{model.arch}` from alnumzoo {__version__}: "
@@ -62,35 +83,60 @@ def model_card(
         "import alnumzoo",
         "",
         f'model = alnumzoo.from_pretrained("{name}")',
-        f"logits = model(images)  # float32 {size}, values in [0, 1]",
+        'print(alnumzoo.predict(model, "image.png", topk=3))  # any image file, prepared for you',
+        f"x = alnumzoo.create_transform(model)(pil_image).unsqueeze(0)  # float32 {size}",
+        "logits = model(x)",
         "```",
+        "",
+        "## Input contract",
+        "",
+        f"`model.pretrained_cfg` (also in `config.json`): input {cfg['input_size']}, values in "
+        f"[0, 1] (mean {cfg['mean']}, std {cfg['std']}), {cfg['interpolation']} resizing, "
+        f"images fitted by `{cfg['fit']}`"
+        + (", cropped to their subject first" if cfg["content_crop"] else "")
+        + (
+            f"; trained on {cfg['background']} backgrounds, and images with the opposite "
+            "background are inverted"
+            if cfg["background"]
+            else ""
+        )
+        + ". `alnumzoo.create_transform(model)` applies it; `timm.data.resolve_data_config"
+        "(model=model)` reads it.",
         "",
         "## Results",
         "",
-        *(["| metric | value |", "|---|---:|"] if metrics else ["Not evaluated."]),
-        *(f"| {k} | {v:.2f} |" for k, v in metrics.items()),
+        *(
+            [
+                f"Measured on {eval_split}." if eval_split else "",
+                "",
+                "| metric | accuracy (%) |",
+                "|---|---:|",
+                *(f"| {k} | {v:.2f} |" for k, v in metrics.items()),
+            ]
+            if metrics
+            else ["No evaluation was recorded when this folder was saved."]
+        ),
         "",
         "## Training recipe",
         "",
-        recipe or "Not recorded.",
+        recipe or "No training recipe was recorded when this folder was saved.",
         "",
         "## Intended use and limits",
         "",
-        f"Classifies single images of shape {size} into the labels in `config.json`. "
-        "Inputs are expected exactly as produced by alnumzoo's data sets (no normalisation step). "
+        f"Classifies single images into the {model.num_classes} labels in `config.json`. "
         + (limitations or "Not validated outside the data it was trained on."),
         "",
     ]
     for title, text in (extra_sections or {}).items():
         lines += [f"## {title}", "", text, ""]
-    return "\n".join(lines)
+    return ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(lines))
 
 
 def save_pretrained(
     model: ZooModel,
     save_directory: str | Path,
     *,
-    card: str | None = None,
+    card: str | ModelCard | None = None,
     metadata: Mapping[str, str] | None = None,
     extra_config: Mapping[str, Any] | None = None,
 ) -> Path:
@@ -105,7 +151,7 @@ def save_pretrained(
     Args:
         model: The model to save.
         save_directory: Folder to write (created if needed).
-        card: Model card text (default: :func:`model_card` with no metrics).
+        card: Model card (default: :func:`model_card` naming the folder, with no metrics).
         metadata: Extra string metadata stored in the safetensors header.
         extra_config: Extra top-level entries for ``config.json`` (e.g. ``"training_data"``
             with the font families a model has seen); they cannot replace the entries that
@@ -130,7 +176,7 @@ def save_pretrained(
     if clash:
         raise ValueError(f"extra_config may not replace {clash}")
     config = json.dumps({**base, **dict(extra_config or {})}, indent=2)
-    text = card if card is not None else model_card(model)
+    text = str(card if card is not None else model_card(model, repo_id=f"./{out.name}"))
 
     def fill(folder: Path) -> None:
         save_file(state, str(folder / WEIGHTS_NAME), metadata=header)

@@ -103,10 +103,18 @@ class ZooModel(nn.Module):
         return model
 
     def save_pretrained(self, save_directory: str | Path, **kwargs: Any) -> Path:
-        """Save this model; see :func:`alnumzoo.save_pretrained`."""
+        """Save this model; a thin delegation to :func:`alnumzoo.save_pretrained`."""
         from alnumzoo.hub.save import save_pretrained
 
         return save_pretrained(self, save_directory, **kwargs)
+
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
+        """Upload this model to the Hub as ``repo_id``; a thin delegation to
+        :func:`alnumzoo.push_to_hub` (which saves it first, with a model card naming the
+        repository)."""
+        from alnumzoo.hub.push import push_to_hub
+
+        return push_to_hub(self, repo_id, **kwargs)
 
     @property
     def pretrained_cfg(self) -> dict[str, Any]:
