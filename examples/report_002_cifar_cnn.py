@@ -1,6 +1,6 @@
-"""Report 002 end to end: CifarCNN on CIFAR-10 (the JPEG q75 copy in ../shared/data).
+"""Report 002 end to end: CifarCNN on CIFAR-10.
 
-    python examples/report_002_cifar_cnn.py                      # report recipe, 30 epochs
+    python examples/report_002_cifar_cnn.py --data DIR_OR_TAR    # report recipe, 30 epochs
     python examples/report_002_cifar_cnn.py --recipe default --budget 20m
     python examples/report_002_cifar_cnn.py --quick
 
@@ -17,8 +17,13 @@ import alnumzoo
 from alnumzoo.data import open_data
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-SHARED_TAR = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10_jpeg_q75.tar"
-parser.add_argument("--data", default=str(SHARED_TAR), help="image tree, .tar or torchvision dir")
+# The project's CI keeps a JPEG copy of CIFAR-10 beside the repository; pass your own with --data.
+CI_COPY = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10_jpeg_q75.tar"
+parser.add_argument(
+    "--data",
+    default=str(CI_COPY),
+    help="CIFAR-10 as <split>/<class>/*.jpg folders, a .tar of them, or torchvision's folder",
+)
 parser.add_argument("--recipe", default="report", choices=["report", "default"])
 parser.add_argument("--budget")
 parser.add_argument("--quick", action="store_true")

@@ -127,3 +127,54 @@ def test_missing_required_option_is_a_usage_error() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["train", "crnn"])
     assert exc.value.code == 2
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import alnumzoo
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"alnumzoo {alnumzoo.__version__}"
+
+
+def test_broken_pipe_is_quiet() -> None:
+    import subprocess
+    import sys
+
+    # `alnumzoo list | head -1`: the reader goes away before the listing is written.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "alnumzoo.cli", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0
+    assert b"Traceback" not in err
+    assert b"BrokenPipeError" not in err
+
+
+def test_warnings_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import alnumzoo
+
+    alnumzoo.save_pretrained(alnumzoo.create_model("crnn"), tmp_path / "crnn.fashion_mnist")
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert main(["info", "crnn.fashion_mnist"]) == 0
+        (tmp_path / "x.png").write_bytes(b"")
+        main(["predict", "crnn.fashion_mnist", "x.png"])
+    finally:
+        os.chdir(cwd)
+    err = capsys.readouterr().err.strip().splitlines()
+    warning = [line for line in err if "warning:" in line]
+    assert warning == [
+        "alnumzoo predict: warning: a folder ./crnn.fashion_mnist exists here, but "
+        "'crnn.fashion_mnist' is a registry name and loads the registry's pinned weights; "
+        "pass './crnn.fashion_mnist' to load the folder"
+    ]
+    assert not any(line.startswith("  ") for line in err)  # no source lines

@@ -1,4 +1,4 @@
-"""The ``alnumzoo`` command line: list, inspect, predict, train, evaluate, render, push.
+"""The ``alnumzoo`` command line: list, info, predict, train, evaluate, render, push.
 
 Exit codes: 0 success, 1 runtime failure (one line on stderr saying why), 2 usage error.
 """
@@ -6,9 +6,12 @@ Exit codes: 0 success, 1 runtime failure (one line on stderr saying why), 2 usag
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 
+from alnumzoo._version import __version__
 from alnumzoo.cli import catalog, data, hub, run
 
 __all__ = ["build_parser", "main"]
@@ -21,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Small, fast image classifiers with a time-budgeted trainer.",
         epilog="Run 'alnumzoo COMMAND --help' for a command's options.",
     )
+    parser.add_argument("--version", action="version", version=f"alnumzoo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (catalog, run, data, hub):
         module.add_commands(sub)
@@ -30,8 +34,30 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 failure, 2 usage error)."""
     args = build_parser().parse_args(argv)
+    with warnings.catch_warnings():
+        # Warnings are for the user of the command: one line each, no Python source lines.
+        warnings.showwarning = _one_line_warning(args.command)
+        return _run(args)
+
+
+def _one_line_warning(command: str) -> Callable[..., None]:
+    def show(
+        message: Warning | str, category: type[Warning], *args: object, **kwargs: object
+    ) -> None:
+        print(f"alnumzoo {command}: warning: {message}", file=sys.stderr)
+
+    return show
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code: int = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt as exc:
         print(f"alnumzoo {args.command}: interrupted: {exc}", file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ __all__ = ["add_commands"]
 
 _DATA_HELP = (
     "KIND[:ROOT]: fashion-mnist, alnum52:DIR, cifar10:DIR_OR_TAR or dogs:DIR "
-    "(e.g. --data cifar10:../shared/data/cifar10_jpeg_q75.tar)"
+    "(e.g. --data cifar10:cifar10_jpeg_q75.tar)"
 )
 
 
