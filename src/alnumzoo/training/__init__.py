@@ -9,7 +9,7 @@ from alnumzoo.training.checkpoint import (
 from alnumzoo.training.device import autocast_dtype, resolve_device
 from alnumzoo.training.evaluate import EvalResult, evaluate
 from alnumzoo.training.fit import NonFiniteLossError, TrainingInterrupted, build_optimizer, fit
-from alnumzoo.training.history import EpochRecord, History
+from alnumzoo.training.history import EpochRecord, History, StepRecord
 from alnumzoo.training.predict import Prediction, load_image, predict
 from alnumzoo.training.recipes import RECIPES, Recipe, get_recipe, list_recipes
 from alnumzoo.training.schedule import ProgressLR, lr_factor_fn
@@ -27,6 +27,7 @@ __all__ = [
     "Prediction",
     "ProgressLR",
     "Recipe",
+    "StepRecord",
     "TrainingInterrupted",
     "autocast_dtype",
     "build_optimizer",

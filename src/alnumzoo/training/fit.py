@@ -39,8 +39,8 @@ from alnumzoo.training.distributed import (
     max_across_ranks,
 )
 from alnumzoo.training.evaluate import EvalResult, evaluate, require_matching_classes
-from alnumzoo.training.history import EpochRecord, History
-from alnumzoo.training.loaders import make_loader, resolve_augment
+from alnumzoo.training.history import EpochRecord, History, StepRecord
+from alnumzoo.training.loaders import make_loader, resolve_augment, validation_sample
 from alnumzoo.training.recipes import Recipe, get_recipe
 from alnumzoo.training.schedule import ProgressLR, lr_factor_fn
 from alnumzoo.training.tta import default_tta, tta_views
@@ -52,6 +52,11 @@ __all__ = ["NonFiniteLossError", "TrainingInterrupted", "build_optimizer", "fit"
 _CUDA_SYNC_EVERY = 8
 # The largest share of a budget held back for the final evaluation and checkpoint.
 _MAX_RESERVE = 0.25
+# Overrun allowed before the final evaluation is cut to a validation sample, and the smallest
+# sample it is cut to.
+_FINAL_SLACK = 0.05
+_STEP_RECORDS_PER_EPOCH = 20
+_MIN_FINAL_IMAGES = 256
 # The CPU speed probe costs a few seconds; below these sizes a run keeps plain fp32 NCHW.
 _PROBE_MIN_BUDGET_S = 60.0
 _PROBE_MIN_IMAGES = 20_000
@@ -455,6 +460,7 @@ def _fit(
     steps_per_epoch = len(train_loader)
     if steps_per_epoch == 0:
         raise ValueError("the training set is empty")
+    log_every = max(1, steps_per_epoch // _STEP_RECORDS_PER_EPOCH)
     total_steps = total_epochs * steps_per_epoch if total_epochs is not None else None
 
     run_identity = {
@@ -562,8 +568,9 @@ def _fit(
     if budget_s is not None and eval_cost > _MAX_RESERVE * budget_s:
         warnings.warn(
             f"the final evaluation is estimated at {eval_cost:.0f} s of the {budget_s:.0f} s "
-            f"budget; at most {_MAX_RESERVE:.0%} is reserved for it, so the run may end late. "
-            "A smaller validation set (or no TTA in the recipe) keeps it inside the budget.",
+            f"budget for the whole validation set; at most {_MAX_RESERVE:.0%} is reserved for "
+            "it, so it will score a class-balanced sample of the validation set "
+            "(History.final_eval_images says how many)",
             stacklevel=3,
         )
 
@@ -609,15 +616,33 @@ def _fit(
         if checkpoint is not None and info.is_main:
             save_checkpoint(checkpoint, checkpoint_state())
 
+    eval_loader = val_loader  # the final evaluation may use a sample (final_eval_loader)
+
     def run_eval(module: nn.Module, mode: str | None = None) -> EvalResult:
-        assert val_loader is not None
+        assert eval_loader is not None
         return evaluate(
             module,
-            val_loader,
+            eval_loader,
             tta=mode,
             device=device,
             autocast_dtype=cast,
         )
+
+    def final_eval_loader() -> Any:
+        """The validation data for the final evaluation: all of it when it fits in what is
+        left of the budget (plus a small slack), else a class-balanced sample that does, so a
+        budget holds with its final evaluation included."""
+        if budget_s is None or val is None or val_loader is None:
+            return val_loader
+        passes = tta_views(tta) + 2
+        per_image = max(eval_cost - 1.0, 1e-6) / passes / len(val)  # type: ignore[arg-type]
+        left = (1 + _FINAL_SLACK) * budget_s - clock.elapsed()
+        affordable = int(left / (passes * per_image))
+        if affordable >= len(val):  # type: ignore[arg-type]
+            return val_loader
+        sample = validation_sample(val, max(affordable, _MIN_FINAL_IMAGES))
+        history.final_eval_images = len(sample)  # type: ignore[arg-type]
+        return loader(sample, eval_batch_size, False)
 
     bar = tqdm(
         total=1000,
@@ -635,6 +660,7 @@ def _fit(
             model.train()
             epoch = train_loader.epoch + 1
             loss_sum = torch.zeros((), device=device)
+            logged = (0.0, 0)  # loss sum and images at the last step record
             correct = torch.zeros((), device=device, dtype=torch.int64)
             seen = 0
             epoch_start = clock.elapsed()
@@ -655,6 +681,17 @@ def _fit(
                 loss_sum += loss.detach() * len(y)
                 correct += (logits.detach().argmax(1) == y).sum()
                 seen += len(y)
+                if step % log_every == 0:
+                    total = float(loss_sum)
+                    history.step_records.append(
+                        StepRecord(
+                            step=step,
+                            elapsed_s=clock.elapsed(False),
+                            train_loss=(total - logged[0]) / max(seen - logged[1], 1),
+                            lr=float(optimizer.param_groups[0]["lr"]),
+                        )
+                    )
+                    logged = (total, seen)
                 sync = device.type != "cuda" or step - last_sync >= _CUDA_SYNC_EVERY
                 if sync:
                     last_sync = step
@@ -716,11 +753,14 @@ def _fit(
             if val_loader is not None and (
                 stop_reason or epoch % eval_every == 0 or not epoch_done
             ):
+                if stop_reason:
+                    eval_loader = final_eval_loader()
                 t0 = clock.elapsed()
                 result = run_eval(ema.module if ema is not None else model)
                 eval_s = clock.elapsed() - t0
                 # The final evaluation scores the raw and averaged weights, then TTA.
-                eval_cost = eval_s * (tta_views(tta) + 2) + 1.0
+                if eval_loader is val_loader:
+                    eval_cost = eval_s * (tta_views(tta) + 2) + 1.0
                 val_loss, val_acc = result.loss, result.accuracy
                 last_eval = (step, val_acc)
                 if val_acc > best_acc:

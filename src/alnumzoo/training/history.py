@@ -13,7 +13,10 @@ from alnumzoo.training.plotting import pyplot
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["EpochRecord", "History"]
+__all__ = ["EpochRecord", "History", "StepRecord"]
+
+# Below this many evaluated epochs, History.plot draws curves over steps instead.
+_FEW_EPOCHS = 5
 
 
 @dataclass
@@ -49,11 +52,30 @@ class EpochRecord:
 
 
 @dataclass
+class StepRecord:
+    """Training progress between evaluations, logged about 20 times an epoch, so short runs
+    (one epoch or less) still have curves.
+
+    Attributes:
+        step: Optimizer steps done.
+        elapsed_s: Seconds spent on the run so far (budget clock).
+        train_loss: Mean training loss since the previous record.
+        lr: Learning rate at this step.
+    """
+
+    step: int
+    elapsed_s: float
+    train_loss: float
+    lr: float
+
+
+@dataclass
 class History:
     """The result of :func:`alnumzoo.fit`.
 
     Attributes:
         records: One :class:`EpochRecord` per evaluated epoch.
+        step_records: :class:`StepRecord` s logged within epochs.
         stop_reason: ``"budget"``, ``"epochs"``, ``"target"`` or ``"max_steps"``.
         selected: Which weights the model holds now: ``"best"`` (best validation epoch),
             ``"final"``, ``"ema"`` or ``"swa"``.
@@ -69,6 +91,8 @@ class History:
         device: Device trained on.
         recipe: Recipe name.
         precision: ``"fp32"``, ``"bf16"`` or ``"fp16"``.
+        final_eval_images: Validation images the final evaluation scored when the budget
+            could not afford the whole set (``None``: all of them).
         channels_last: Whether training ran in channels-last memory format.
         cpu_probe: Training images/s the CPU probe measured per candidate mode (empty when
             no probe ran; see :func:`~alnumzoo.training.cpu_speed.probe_cpu_execution`).
@@ -76,6 +100,7 @@ class History:
     """
 
     records: list[EpochRecord] = field(default_factory=list)
+    step_records: list[StepRecord] = field(default_factory=list)
     stop_reason: str = ""
     selected: str = "final"
     best_acc: float | None = None
@@ -91,6 +116,7 @@ class History:
     recipe: str = ""
     precision: str = "fp32"
     channels_last: bool = False
+    final_eval_images: int | None = None
     cpu_probe: dict[str, float] = field(default_factory=dict)
     world_size: int = 1
 
@@ -103,8 +129,11 @@ class History:
         """Rebuild a history from :meth:`to_dict` output."""
         data = dict(data)
         records = [EpochRecord(**r) for r in data.pop("records", [])]
+        steps = [StepRecord(**r) for r in data.pop("step_records", [])]
         known = {f.name for f in fields(cls)}
-        return cls(records=records, **{k: v for k, v in data.items() if k in known})
+        return cls(
+            records=records, step_records=steps, **{k: v for k, v in data.items() if k in known}
+        )
 
     def to_csv(self, path: str | Path) -> Path:
         """Write one row per epoch (the :class:`EpochRecord` fields) to ``path``, atomically."""
@@ -130,6 +159,8 @@ class History:
             ImportError: matplotlib is not installed; the message says how to get it.
         """
         plt = pyplot("History.plot", headless=path is not None)
+        if len(self.records) < _FEW_EPOCHS and self.step_records:
+            return self._plot_steps(plt, path, title)
         epochs = [r.epoch for r in self.records]
         fig, (ax_loss, ax_acc, ax_lr) = plt.subplots(1, 3, figsize=(12, 3.4))
         ax_loss.plot(epochs, [r.train_loss for r in self.records], "o-", label="train")
@@ -151,4 +182,29 @@ class History:
         if path is not None:
             fig.savefig(path, dpi=110)
         figure: Figure = fig  # pyplot comes in untyped through the optional import
+        return figure
+
+    def _plot_steps(self, plt: Any, path: str | Path | None, title: str) -> Figure:
+        """Curves over steps, for runs too short for per-epoch curves."""
+        steps = [r.step for r in self.step_records]
+        fig, (ax_loss, ax_acc, ax_lr) = plt.subplots(1, 3, figsize=(12, 3.4))
+        ax_loss.plot(steps, [r.train_loss for r in self.step_records], "-", label="train")
+        ax_loss.set(title="loss", xlabel="step")
+        ax_loss.legend()
+        evaluated = [r for r in self.records if r.val_acc is not None]
+        ax_acc.plot([r.step for r in self.records], [100 * r.train_acc for r in self.records],
+                    "o", label="train (epoch)")  # fmt: skip
+        if evaluated:
+            ax_acc.plot([r.step for r in evaluated], [100 * (r.val_acc or 0) for r in evaluated],
+                        "s", label="validation")  # fmt: skip
+        ax_acc.set(title="accuracy (%)", xlabel="step")
+        ax_acc.legend()
+        ax_lr.plot(steps, [r.lr for r in self.step_records], "-")
+        ax_lr.set(title="learning rate", xlabel="step")
+        stop = f", stopped by {self.stop_reason}" if self.stop_reason else ""
+        fig.suptitle(title or f"{self.recipe} recipe on {self.device}{stop}")
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(path, dpi=110)
+        figure: Figure = fig
         return figure

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Subset
 
 from alnumzoo.data.base import InMemoryImageDataset
 from alnumzoo.data.device_loader import AUGMENT_PRESETS, DeviceLoader, SeededBatchOrder
 from alnumzoo.labels import LabelMap
 
-__all__ = ["DatasetLoader", "make_loader", "resolve_augment"]
+__all__ = ["DatasetLoader", "make_loader", "resolve_augment", "validation_sample"]
 
 
 class DatasetLoader(SeededBatchOrder):
@@ -145,3 +145,17 @@ def make_loader(
         rank=rank,
         world_size=world_size,
     )
+
+
+def validation_sample(data: Dataset[Any], n: int) -> Dataset[Any]:
+    """A fixed sample of about ``n`` items of ``data``: the first ``n / classes`` of every class
+    for in-memory sets (so every class is scored), evenly spaced items otherwise."""
+    size = len(data)  # type: ignore[arg-type]
+    if n >= size:
+        return data
+    if isinstance(data, InMemoryImageDataset):
+        classes = len(data.labels)
+        per_class = max(1, -(-n // classes))
+        picks = [(data.targets == c).nonzero()[:per_class, 0] for c in range(classes)]
+        return data.subset(torch.cat(picks).sort().values)
+    return Subset(data, torch.linspace(0, size - 1, n).long().tolist())

@@ -1,0 +1,48 @@
+"""Benchmark: does fit() end within its budget, final evaluation included?
+
+    python benchmarks/budget_keeping.py [--budgets 20 60] [--threads 2]
+
+Trains the report-layout CRNN on Fashion-MNIST (54,000 train / 6,000 validation images, the
+validation set far too large to score whole, with TTA, inside a 20 s CPU budget) for each
+budget and prints the wall time of the ``fit`` call, ``History.total_s`` and how many
+validation images the final evaluation scored. Target: wall time <= budget + 10%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+import alnumzoo
+from alnumzoo.data import FashionMNIST
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budgets", type=float, nargs="+", default=[20.0, 60.0])
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    train, val = FashionMNIST(split="train"), FashionMNIST(split="val")
+    torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), lr=0.1)  # torch's one-time imports
+    print(
+        f"{'budget s':>8s} {'wall s':>7s} {'total_s':>7s} {'ratio':>6s} {'final eval images':>18s}"
+    )
+    for budget in args.budgets:
+        torch.manual_seed(0)
+        model = alnumzoo.create_model("crnn")
+        start = time.perf_counter()
+        history = alnumzoo.fit(model, train, val, budget=budget, progress=False)
+        wall = time.perf_counter() - start
+        images = history.final_eval_images or len(val)
+        print(
+            f"{budget:8.0f} {wall:7.1f} {history.total_s:7.1f} {wall / budget:6.2f} {images:18,d}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
