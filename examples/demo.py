@@ -40,7 +40,7 @@ built = build_alnum52(
     size=90,
     train_per_class=args.train_per_class,
     valid_per_class=max(2, args.train_per_class // 4),
-    progress=False,
+    progress=True,
 )
 train, valid = Alnum52Rendered(built.root, "train"), Alnum52Rendered(built.root, "valid")
 families = built.manifest["families"]
@@ -51,7 +51,7 @@ print(
 
 print(f"\n2. training lite_resnet for {args.budget} with the default recipe ...")
 model = alnumzoo.create_model("lite_resnet")
-history = alnumzoo.fit(model, train, valid, budget=args.budget, progress=False)
+history = alnumzoo.fit(model, train, valid, budget=args.budget, progress=True)
 for r in history.records:
     print(
         f"   epoch {r.epoch}: loss {r.train_loss:.3f}, valid {100 * (r.val_acc or 0):.1f}%, "
@@ -63,7 +63,7 @@ print(
 )
 
 print("\n3. evaluating on unseen fonts, saving, reloading ...")
-result = alnumzoo.evaluate(model, valid, tta="auto")
+result = alnumzoo.evaluate(model, valid, tta="auto", progress=True)
 print(
     f"   valid top-1 {100 * result.accuracy:.2f}% (TTA: {result.tta}); most confused: "
     + ", ".join(f"{t}->{p} ({n})" for t, p, n in result.most_confused(3))

@@ -38,7 +38,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     model = from_pretrained(args.model)
     splits = open_data(args.data)
-    result = evaluate(model, splits.test, tta=args.tta, batch_size=args.batch_size)
+    result = evaluate(
+        model, splits.test, tta=args.tta, batch_size=args.batch_size, progress=not args.quiet
+    )
     print(
         f"{args.model} on {args.data} ({splits.test_name}, {result.num_samples:,} images"
         f"{', TTA ' + result.tta if result.tta else ''}): top-1 {100 * result.accuracy:.2f}%, "
@@ -79,7 +81,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     history.to_csv(out / "history.csv")
-    test = evaluate(model, splits.test, tta="auto")
+    test = evaluate(model, splits.test, tta="auto", progress=False if args.quiet else "test set")
     card = model_card(
         model,  # type: ignore[arg-type]
         repo_id=f"./{out.name}/model",
@@ -142,6 +144,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--tta", type=_tta, default="auto", help="auto (default), none, flip, ...")
     p.add_argument("--batch-size", type=positive_int, default=512)
     p.add_argument("--confused", type=positive_int, default=5, help="list this many confusions")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("train", help="train an architecture for a time budget with fit()")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +12,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
 
 from alnumzoo.data.base import InMemoryImageDataset
 from alnumzoo.data.device_loader import DeviceLoader
@@ -152,6 +153,7 @@ def evaluate(
     device: str | torch.device | None = None,
     channels_last: bool = False,
     autocast_dtype: torch.dtype | None = None,
+    progress: bool | str = False,
 ) -> EvalResult:
     """Evaluate ``model`` on ``data`` (in eval mode; the mode is restored afterwards).
 
@@ -165,6 +167,7 @@ def evaluate(
         device: Where to run; defaults to the model's device.
         channels_last: Feed channels-last batches (CUDA convnets).
         autocast_dtype: Run under ``torch.autocast`` with this dtype (CUDA mixed precision).
+        progress: Show a progress bar over the batches (a string sets its label).
 
     Under ``torch.distributed``, counts are summed over all processes once at the end, so
     every rank returns the same numbers for its shard of the data.
@@ -186,8 +189,11 @@ def evaluate(
     model.eval()
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
     confusion: torch.Tensor | None = None
+    total = len(batches) if isinstance(batches, Sized) else None
+    label = progress if isinstance(progress, str) else "evaluate"
+    bar = tqdm(batches, total=total, desc=label, unit="batch", disable=not progress, leave=False)
     try:
-        for x, y in batches:
+        for x, y in bar:
             x = x.to(device, non_blocking=True)
             y = y.to(device, non_blocking=True)
             if channels_last and x.dim() == 4:
@@ -201,6 +207,7 @@ def evaluate(
             pairs = y * confusion.shape[0] + probs.argmax(dim=1)
             confusion += torch.bincount(pairs, minlength=confusion.numel()).view_as(confusion)
     finally:
+        bar.close()
         model.train(was_training)
     if confusion is None:
         raise ValueError("cannot evaluate on an empty data set")

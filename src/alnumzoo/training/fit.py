@@ -620,12 +620,16 @@ def _fit(
 
     def run_eval(module: nn.Module, mode: str | None = None) -> EvalResult:
         assert eval_loader is not None
+        final = bool(stop_reason)
         return evaluate(
             module,
             eval_loader,
             tta=mode,
             device=device,
             autocast_dtype=cast,
+            progress=("final evaluation" if final else "validation")
+            if progress and info.is_main
+            else False,
         )
 
     def final_eval_loader() -> Any:
