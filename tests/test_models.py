@@ -219,3 +219,20 @@ def test_parameter_budget() -> None:
     frozen = CifarCNN()
     frozen.fc1.requires_grad_(False)
     assert alnumzoo.count_parameters(frozen, trainable_only=True) == 469_532 - 204_900
+
+
+def test_imagenet_starting_point_standardises_its_input() -> None:
+    from alnumzoo.models.efficientnet import IMAGENET_MEAN, IMAGENET_STD
+
+    entry = alnumzoo.get_model_entry("efficientnet_b2.ra_in1k")
+    assert entry.kwargs == {"normalize": True}
+    assert "not a dog classifier" in entry.description
+    torch.manual_seed(0)
+    plain = alnumzoo.create_model("efficientnet_b2").eval()
+    standardising = alnumzoo.create_model("efficientnet_b2", normalize=True).eval()
+    standardising.load_state_dict(plain.state_dict())  # same keys: the statistics are not saved
+    x = torch.rand(1, 3, 64, 64)
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    with torch.no_grad():
+        assert torch.allclose(standardising(x), plain((x - mean) / std), atol=1e-5)

@@ -14,6 +14,9 @@ __all__ = ["TIMM_IMAGENET_WEIGHTS", "EfficientNetB2", "efficientnet_b2"]
 
 #: timm's ImageNet-1k weights the report started from (downloaded by timm from the Hub).
 TIMM_IMAGENET_WEIGHTS = "timm/efficientnet_b2.ra_in1k"
+#: ImageNet's channel statistics, which timm's ImageNet weights were trained with.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class EfficientNetB2(ZooModel):
@@ -31,6 +34,9 @@ class EfficientNetB2(ZooModel):
         drop_rate: Dropout before the classifier (timm's ``drop_rate``).
         drop_path_rate: Stochastic depth (timm's ``drop_path_rate``).
         labels: Class names; defaults to :data:`alnumzoo.DOG_BREEDS` when their count matches.
+        normalize: Standardise inputs with ImageNet's mean and std inside the model, as timm's
+            ImageNet weights expect; the model still takes images in [0, 1]. Report 003
+            trained without it.
         **timm_kwargs: Passed on to ``timm.create_model``.
     """
 
@@ -47,6 +53,7 @@ class EfficientNetB2(ZooModel):
         drop_rate: float = 0.3,
         drop_path_rate: float = 0.2,
         labels: LabelsLike = None,
+        normalize: bool = False,
         **timm_kwargs: Any,
     ) -> None:
         n, label_map = resolve_labels(labels, num_classes, DOG_BREEDS, 25)
@@ -60,9 +67,18 @@ class EfficientNetB2(ZooModel):
                 "in_chans": in_chans,
                 "drop_rate": drop_rate,
                 "drop_path_rate": drop_path_rate,
+                "normalize": normalize,
                 **timm_kwargs,
             },
         )
+        self.normalize = normalize
+        # Not persistent: the state_dict stays a plain timm one.
+        mean = torch.tensor(IMAGENET_MEAN).repeat(-(-in_chans // 3))[:in_chans]
+        std = torch.tensor(IMAGENET_STD).repeat(-(-in_chans // 3))[:in_chans]
+        self.input_mean: torch.Tensor
+        self.input_std: torch.Tensor
+        self.register_buffer("input_mean", mean.view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("input_std", std.view(1, -1, 1, 1), persistent=False)
         import timm  # imported on first use: it takes seconds, and most users never need it
 
         self.model: nn.Module = timm.create_model(
@@ -79,6 +95,8 @@ class EfficientNetB2(ZooModel):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of shape ``(N, num_classes)`` for images ``(N, in_chans, H, W)``."""
         self.check_input(x)
+        if self.normalize:
+            x = (x - self.input_mean) / self.input_std
         out: torch.Tensor = self.model(x)
         return out
 
