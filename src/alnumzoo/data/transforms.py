@@ -136,7 +136,8 @@ def _fit(
         resized = image.resize(new, Image.Resampling.BILINEAR, reducing_gap=3.0)
         canvas = Image.new(image.mode, (w, h), fill if image.mode == "L" else (fill,) * 3)
         canvas.paste(resized, ((w - new[0]) // 2, (h - new[1]) // 2))
-        notes.append(f"resized {src_w}x{src_h} to {new[0]}x{new[1]} and padded to {w}x{h}")
+        padded = f" and padded to {w}x{h}" if new != (w, h) else ""
+        notes.append(f"resized {src_w}x{src_h} to {new[0]}x{new[1]}{padded}")
         return canvas
     scale = max(w / src_w, h / src_h)
     new = (max(w, round(src_w * scale)), max(h, round(src_h * scale)))
