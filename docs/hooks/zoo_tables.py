@@ -1,8 +1,10 @@
-"""mkdocs hook: fill the Model zoo page's tables from the registry at build time, so the docs
-can never disagree with ``alnumzoo.list_models()`` and ``alnumzoo/weights/zoo.json``."""
+"""mkdocs hook: fill the Model zoo page's tables from the registry, and the API page's list of
+public names from ``alnumzoo.__all__``, at build time, so the docs can never disagree with
+``alnumzoo.list_models()``, ``alnumzoo/weights/zoo.json`` or the package itself."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import alnumzoo
@@ -67,6 +69,20 @@ def _commands() -> str:
     return "\n".join(lines) or "-"
 
 
+def _public_api() -> str:
+    rows = ["| name | kind | what it is |", "|---|---|---|"]
+    for name in sorted(alnumzoo.__all__, key=str.lower):
+        obj = getattr(alnumzoo, name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            kind = "class" if inspect.isclass(obj) else "function"
+            target = f"{obj.__module__}.{obj.__qualname__}"
+            summary = (inspect.getdoc(obj) or "").split("\n\n")[0].replace("\n", " ")
+            rows.append(f"| [`{name}`][{target}] | {kind} | {summary} |")
+        else:
+            rows.append(f"| `{name}` | {type(obj).__name__} | `{obj!r}`"[:200] + " |")
+    return "\n".join(rows)
+
+
 def on_page_markdown(markdown: str, **kwargs: Any) -> str:
     """Replace the ``{{ zoo:... }}`` markers with tables built from the registry."""
     return (
@@ -74,4 +90,5 @@ def on_page_markdown(markdown: str, **kwargs: Any) -> str:
         .replace("{{ zoo:training }}", _training_table())
         .replace("{{ zoo:architectures }}", _architectures_table())
         .replace("{{ zoo:commands }}", _commands())
+        .replace("{{ api:public }}", _public_api())
     )

@@ -1,8 +1,8 @@
 """Label maps: one typed type that ties class indices to names (and, where a data set stores
 classes in folders, to folder names).
 
-Every model and data set in the library carries a :class:`LabelMap`, so predictions can be
-turned back into characters, clothing names or breeds without a side table.
+Every model and data set in the library carries a [`LabelMap`][alnumzoo.labels.LabelMap], so
+predictions can be turned back into characters, clothing names or breeds without a side table.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ class LabelMap:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form, inverse of :meth:`from_dict`."""
+        """JSON-ready form, inverse of [`from_dict`][alnumzoo.labels.LabelMap.from_dict]."""
         out: dict[str, Any] = {"name": self.name, "names": list(self.names)}
         if self.folders != self.names:
             out["folders"] = list(self.folders)
@@ -149,7 +149,7 @@ class LabelMap:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LabelMap:
-        """Rebuild a map written by :meth:`to_dict`.
+        """Rebuild a map written by [`to_dict`][alnumzoo.labels.LabelMap.to_dict].
 
         Raises:
             ValueError: ``data`` lacks ``names`` or it is not a list of strings.

@@ -52,7 +52,7 @@ class Alnum52Folder(InMemoryImageDataset):
     Each file holds an ``image`` array of shape ``(1, 100, 100)`` (pickled dict, plain array or
     ``.npz``; pickles are read by a loader that can only rebuild arrays). Items are what the
     course loader returned: a float tensor ``(1, H, W)`` in [0, 1], upright, and the label index
-    in :data:`alnumzoo.ALNUM52` order, which is fixed by the folder's hex code, never by
+    in `alnumzoo.ALNUM52` order, which is fixed by the folder's hex code, never by
     folder listing order.
 
     Args:
@@ -101,13 +101,14 @@ class Alnum52Folder(InMemoryImageDataset):
 
 
 class Alnum52Rendered(InMemoryImageDataset):
-    """The rendered alnum52 stand-in written by :func:`alnumzoo.data.build_alnum52`.
+    """The rendered alnum52 stand-in written by
+    [`alnumzoo.data.build_alnum52`][alnumzoo.data.alnum52_build.build_alnum52].
 
     Loads ``images.npy`` (``uint8``, ``(N, H, W)``, read without pickle support) and
     ``manifest.json`` from ``root``; the manifest says which rows belong to which split and class.
 
     Args:
-        root: Output folder of :func:`~alnumzoo.data.build_alnum52`.
+        root: Output folder of [`build_alnum52`][alnumzoo.data.alnum52_build.build_alnum52].
         split: ``"train"`` or ``"valid"`` (valid fonts' families never appear in train).
         transform: Optional callable applied to each float image.
 

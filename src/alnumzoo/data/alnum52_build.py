@@ -30,7 +30,7 @@ _SPLITS = ("train", "valid")
 
 @dataclass(frozen=True)
 class BuildResult:
-    """What :func:`build_alnum52` produced.
+    """What [`build_alnum52`][alnumzoo.data.alnum52_build.build_alnum52] produced.
 
     Attributes:
         root: Output folder (``images.npy`` + ``manifest.json``).
@@ -58,8 +58,9 @@ def split_fonts_by_family(
 ) -> dict[str, list[FontInfo]]:
     """Assign whole font families to train or valid, so no family appears in both.
 
-    Families are grouped by :func:`family_group`, the groups shuffled with ``seed`` and taken
-    for valid until ``valid_fraction`` of the faces is reached (at least one group each side).
+    Families are grouped by [`family_group`][alnumzoo.data.alnum52_build.family_group], the groups
+    shuffled with ``seed`` and taken for valid until ``valid_fraction`` of the faces is reached (at
+    least one group each side).
 
     Raises:
         ValueError: fewer than two family groups.
@@ -129,12 +130,11 @@ def build_alnum52(
     """Render the alnum52 stand-in from the font files on this machine and cache it.
 
     Fonts come from ``font_dirs`` (default: the system font folders), are screened with
-    :func:`~alnumzoo.data.fonts.screen_font`, and split train/valid by family. Every image is
-    rendered from its own seed, so the output is identical for the same fonts, seed and
-    settings, whatever the number of workers. The set is written as ``images.npy`` (``uint8``,
-    train rows first, class-major) and ``manifest.json`` (fonts per split, rejected fonts,
-    seed, style, library version), both atomically; a later call with the same settings and
-    fonts reuses it.
+    [`screen_font`][alnumzoo.data.fonts.screen_font], and split train/valid by family. Every image
+    is rendered from its own seed, so the output is identical for the same fonts, seed and settings,
+    whatever the number of workers. The set is written as ``images.npy`` (``uint8``, train rows
+    first, class-major) and ``manifest.json`` (fonts per split, rejected fonts, seed, style, library
+    version), both atomically; a later call with the same settings and fonts reuses it.
 
     Args:
         out_dir: Folder to write (created if needed).
@@ -144,7 +144,7 @@ def build_alnum52(
         valid_per_class: Validation images per class.
         valid_fraction: Share of font faces whose families go to validation.
         seed: Seed for the split and every image.
-        style: Variation ranges (default :class:`~alnumzoo.data.render.RenderStyle`).
+        style: Variation ranges (default [`RenderStyle`][alnumzoo.data.render.RenderStyle]).
         workers: Processes to render with (default: all cores).
         progress: Show a progress bar.
         overwrite: Render even when a matching set exists.

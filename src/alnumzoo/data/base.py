@@ -50,8 +50,9 @@ def read_regular_file(path: str | Path, max_bytes: int) -> bytes:
 
 
 def require_dir(path: Path, what: str) -> Path:
-    """Return ``path`` if it is a directory, else raise :class:`DatasetFormatError` naming
-    ``what`` (the layout that was expected there)."""
+    """Return ``path`` if it is a directory, else raise
+    [`DatasetFormatError`][alnumzoo.data.base.DatasetFormatError] naming ``what`` (the layout that
+    was expected there)."""
     if not path.is_dir():
         raise DatasetFormatError(f"expected {what} at {path}, but there is no such directory")
     return path
@@ -62,8 +63,9 @@ class InMemoryImageDataset(Dataset[tuple[torch.Tensor, int]]):
 
     Indexing returns ``(image, label)`` with the image as ``float32`` in [0, 1], as the
     reports' loaders produced it, optionally passed through ``transform``. The raw tensors are
-    exposed as :attr:`images` and :attr:`targets` for :class:`alnumzoo.data.DeviceLoader`,
-    which moves them to the training device once and augments whole batches there.
+    exposed as `images` and `targets` for
+    [`alnumzoo.data.DeviceLoader`][alnumzoo.data.device_loader.DeviceLoader], which moves them to
+    the training device once and augments whole batches there.
 
     Args:
         images: ``uint8`` tensor ``(N, C, H, W)``.

@@ -69,7 +69,7 @@ class Cifar10(InMemoryImageDataset):
     * torchvision's root (``cifar-10-batches-py``); ``download=True`` fetches it. torchvision
       checks those files' MD5 sums before reading them.
 
-    Class folders must be CIFAR-10 class names; labels follow :data:`alnumzoo.CIFAR10` order.
+    Class folders must be CIFAR-10 class names; labels follow `alnumzoo.CIFAR10` order.
 
     Args:
         root: See above.

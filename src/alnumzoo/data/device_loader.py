@@ -103,8 +103,9 @@ class SeededBatchOrder:
     """The shuffled, rank-sharded batch order that the loaders share, and their position in it.
 
     The permutation of epoch ``e`` is seeded from ``(seed, e)``, so every rank draws the same
-    one and takes every ``world_size``-th sample of it; :meth:`state_dict` records the epoch
-    and the batches already served, which is all a mid-epoch resume needs.
+    one and takes every ``world_size``-th sample of it;
+    [`state_dict`][alnumzoo.data.device_loader.SeededBatchOrder.state_dict] records the epoch and
+    the batches already served, which is all a mid-epoch resume needs.
     """
 
     def __init__(
@@ -155,7 +156,8 @@ class SeededBatchOrder:
         return {"epoch": self.epoch, "batch": self._start_batch, "seed": self.seed}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue exactly where :meth:`state_dict` was taken."""
+        """Continue exactly where
+        [`state_dict`][alnumzoo.data.device_loader.SeededBatchOrder.state_dict] was taken."""
         self.epoch = int(state["epoch"])
         self._start_batch = int(state["batch"])
         self.seed = int(state["seed"])
@@ -167,12 +169,13 @@ class DeviceLoader(SeededBatchOrder):
     The ``uint8`` images move to ``device`` once (4x smaller than float); each batch is
     gathered, converted to float in [0, 1] and augmented there. Shuffling and augmentation use
     this loader's own generators, seeded from ``(seed, epoch, batch)``, so a run is
-    reproducible and can resume mid-epoch (:meth:`state_dict`). With ``world_size > 1`` each
-    rank takes every ``world_size``-th sample of the shared permutation (same number of
-    batches on every rank).
+    reproducible and can resume mid-epoch
+    ([`state_dict`][alnumzoo.data.device_loader.SeededBatchOrder.state_dict]). With
+    ``world_size > 1`` each rank takes every ``world_size``-th sample of the shared permutation
+    (same number of batches on every rank).
 
     Args:
-        dataset: An :class:`~alnumzoo.data.InMemoryImageDataset`.
+        dataset: An [`InMemoryImageDataset`][alnumzoo.data.base.InMemoryImageDataset].
         batch_size: Images per batch.
         shuffle: Shuffle each epoch.
         drop_last: Drop the last incomplete batch.

@@ -25,7 +25,8 @@ __all__ = [
 
 @dataclass
 class CleaningReport:
-    """What :class:`StanfordDogs` kept and skipped while indexing its images.
+    """What [`StanfordDogs`][alnumzoo.data.dogs.StanfordDogs] kept and skipped while indexing its
+    images.
 
     Attributes:
         kept: Number of images in the data set.
@@ -103,15 +104,15 @@ class StanfordDogs(Dataset[tuple[torch.Tensor, int]]):
     Layout: ``<root>/Images/n02085620-Chihuahua/*.jpg`` and, for the official split,
     ``<root>/lists/{train,test}_list.{mat,txt}`` (paths relative to ``Images/``). Breeds are
     matched by the folder name after the WordNet id; classes follow the order of ``breeds``
-    (default: :data:`alnumzoo.DOG_BREEDS`, alphabetical). Every image is opened and fully
-    decoded once while indexing; what is skipped is listed in :attr:`report`.
+    (default: `alnumzoo.DOG_BREEDS`, alphabetical). Every image is opened and fully
+    decoded once while indexing; what is skipped is listed in `report`.
 
     Args:
         root: Data set root.
         split: ``"train"`` / ``"test"`` (official lists) or ``"all"`` (every image).
-        breeds: Breed names to keep, or a :class:`~alnumzoo.LabelMap`.
+        breeds: Breed names to keep, or a [`LabelMap`][alnumzoo.labels.LabelMap].
         transform: Callable turning a PIL RGB image into a tensor (default:
-            :func:`dogs_eval_transform`).
+            [`dogs_eval_transform`][alnumzoo.data.dogs.dogs_eval_transform]).
 
     Raises:
         DatasetFormatError: no ``Images/`` folder, no list for the split, or no images left.

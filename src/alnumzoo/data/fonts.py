@@ -35,7 +35,7 @@ _PROBE_SIZE = 64
 
 @dataclass(frozen=True)
 class FontInfo:
-    """A font face that passed :func:`screen_font`.
+    """A font face that passed [`screen_font`][alnumzoo.data.fonts.screen_font].
 
     Attributes:
         path: Font file.
@@ -58,7 +58,7 @@ def load_font(path: str, size: int) -> ImageFont.FreeTypeFont:
 
 
 def find_font_files(dirs: Iterable[str | Path] | None = None) -> list[Path]:
-    """Font files under ``dirs`` (default :data:`DEFAULT_FONT_DIRS`), sorted, without duplicates."""
+    """Font files under ``dirs`` (default `DEFAULT_FONT_DIRS`), sorted, without duplicates."""
     found: set[Path] = set()
     for d in dirs if dirs is not None else DEFAULT_FONT_DIRS:
         root = Path(os.path.expanduser(str(d)))
@@ -83,10 +83,10 @@ def _render_key(
 def screen_font(path: str | Path, chars: Sequence[str] = tuple(ALNUM52)) -> FontInfo | str:
     """Check that a font draws every character of ``chars`` as a distinct Latin glyph.
 
-    Returns a :class:`FontInfo`, or a string saying why the font was rejected: unreadable,
-    a symbol/dingbat family, a missing glyph (drawn as the font's ``.notdef`` box, or empty),
-    two characters drawn identically (e.g. caps-only fonts), or a font without the case and
-    descender shapes that tell ``0`` from ``o`` and ``y`` from ``Y``.
+    Returns a [`FontInfo`][alnumzoo.data.fonts.FontInfo], or a string saying why the font was
+    rejected: unreadable, a symbol/dingbat family, a missing glyph (drawn as the font's ``.notdef``
+    box, or empty), two characters drawn identically (e.g. caps-only fonts), or a font without the
+    case and descender shapes that tell ``0`` from ``o`` and ``y`` from ``Y``.
     """
     try:
         font = load_font(str(path), _PROBE_SIZE)

@@ -58,11 +58,12 @@ def decode_image(data: bytes, where: str) -> Image.Image:
 
 
 def open_image(path: str | Path, max_bytes: int = MAX_IMAGE_BYTES) -> Image.Image:
-    """Read and decode an image file (see :func:`decode_image`); only regular files of at most
-    ``max_bytes``.
+    """Read and decode an image file (see [`decode_image`][alnumzoo.data.image_files.decode_image]);
+    only regular files of at most ``max_bytes``.
 
     Raises:
-        DatasetFormatError: as :func:`decode_image`, or not a regular file, or too large.
+        DatasetFormatError: as [`decode_image`][alnumzoo.data.image_files.decode_image], or not a
+            regular file, or too large.
     """
     return decode_image(read_regular_file(path, max_bytes), str(path))
 

@@ -2,9 +2,9 @@
 
 The Debian font packages give a few hundred Latin families; the npm registry carries the Google
 Fonts collection as ``@expo-google-fonts/<family>`` packages with plain TTF files (SIL OFL or
-Apache). :func:`fetch_npm_fonts` downloads a pinned list of them with ``npm pack`` and keeps the
-regular, bold and italic faces, one folder per package, ready for
-:func:`~alnumzoo.data.build_alnum52`'s ``font_dirs``.
+Apache). [`fetch_npm_fonts`][alnumzoo.data.npm_fonts.fetch_npm_fonts] downloads a pinned list of
+them with ``npm pack`` and keeps the regular, bold and italic faces, one folder per package, ready
+for [`build_alnum52`][alnumzoo.data.alnum52_build.build_alnum52]'s ``font_dirs``.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def fetch_npm_fonts(
     Args:
         packages: npm specs, best pinned (``@expo-google-fonts/lato@0.4.1``).
         dest: Folder to fill (created if needed).
-        styles: Style folder names to keep (see :data:`DEFAULT_STYLES`).
+        styles: Style folder names to keep (see `DEFAULT_STYLES`).
         npm: The ``npm`` executable.
         batch: Packages per ``npm pack`` call.
         progress: Show a progress bar.

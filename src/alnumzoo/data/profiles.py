@@ -3,7 +3,8 @@
 A model trained on one of these data sets expects images that look like its training data:
 Fashion-MNIST items are light on a black background and fill the frame; alnum52 characters
 are dark on white at their typographic size; CIFAR-10 and dog photos are natural scenes. The
-profile says so, and :func:`alnumzoo.create_transform` turns it into a preprocessing pipeline.
+profile says so, and [`alnumzoo.create_transform`][alnumzoo.data.transforms.create_transform] turns
+it into a preprocessing pipeline.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 The course's alnum52 files were written as pickled ``{'image': array}`` objects, read with
 ``np.load(..., allow_pickle=True)``. Here every file is first read whole, as a regular file
-under a size limit (:func:`~alnumzoo.data.base.read_regular_file`), then decoded from memory:
+under a size limit ([`read_regular_file`][alnumzoo.data.base.read_regular_file]), then decoded from
+memory:
 
 - plain arrays are rebuilt from their header only when the bytes that follow match the shape
   the header claims, so a header cannot make the reader allocate memory it has no data for;
@@ -160,7 +161,7 @@ def _pick_image(obj: Any, path: Path, key: str) -> np.ndarray:
 def load_image_array(path: str | Path, key: str = "image") -> np.ndarray:
     """Load an image array from ``.npy`` (plain or pickled dict) or ``.npz`` safely.
 
-    Only regular files of at most :data:`MAX_IMAGE_FILE_BYTES` are read.
+    Only regular files of at most `MAX_IMAGE_FILE_BYTES` are read.
 
     Args:
         path: The file.

@@ -40,7 +40,7 @@ class DataSplits:
 
 
 def open_data(spec: str) -> DataSplits:
-    """Open the data set a spec names: ``KIND[:ROOT]`` with KIND one of :data:`DATA_KINDS`.
+    """Open the data set a spec names: ``KIND[:ROOT]`` with KIND one of `DATA_KINDS`.
 
     Raises:
         ValueError: unknown kind, or a kind that needs a root given none; the message lists

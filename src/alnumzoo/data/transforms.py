@@ -28,10 +28,12 @@ class _HasCfg(Protocol):
 
 @dataclass(frozen=True)
 class ImageTransform:
-    """A preprocessing pipeline built by :func:`create_transform`.
+    """A preprocessing pipeline built by
+    [`create_transform`][alnumzoo.data.transforms.create_transform].
 
     Calling it on a PIL image returns a float tensor ``(C, H, W)`` in [0, 1] (normalised with
-    the config's mean and std); :meth:`apply` also returns notes saying what was done.
+    the config's mean and std); [`apply`][alnumzoo.data.transforms.ImageTransform.apply] also
+    returns notes saying what was done.
 
     Attributes:
         cfg: The ``pretrained_cfg`` it follows.

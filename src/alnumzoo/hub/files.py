@@ -22,7 +22,9 @@ def sha256_file(path: str | Path) -> str:
 
 
 def verify_sha256(path: str | Path, expected: str) -> str:
-    """Return the file's sha256; raise :class:`WeightsIntegrityError` unless it is ``expected``."""
+    """Return the file's sha256; raise
+    [`WeightsIntegrityError`][alnumzoo.hub.files.WeightsIntegrityError] unless it is
+    ``expected``."""
     actual = sha256_file(path)
     if actual != expected.lower():
         raise WeightsIntegrityError(

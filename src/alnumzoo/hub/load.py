@@ -244,15 +244,16 @@ def from_pretrained(
     """Load a pretrained model by registry name, Hub repository or local folder.
 
     ``name_or_path`` is one of: a folder holding ``config.json`` and weights, given as a
-    :class:`~pathlib.Path` or spelled as a path (``./name``; see :func:`resolve_source`); a
-    registry name
-    with published weights (``"bottleneck_cnn.alnum52"``), downloaded at its pinned revision
-    and checked against its pinned sha256 on every load (cache hits too); or a Hub repository
-    id (``"org/name"`` or ``"org/name@revision"``). Downloads go through
-    ``huggingface_hub`` (its cache, ``HF_HUB_OFFLINE``, tokens and proxies).
+    `pathlib.Path` or spelled as a path (``./name``; see
+    [`resolve_source`][alnumzoo.hub.load.resolve_source]); a registry name with published weights
+    (``"bottleneck_cnn.alnum52"``), downloaded at its pinned revision and checked against its pinned
+    sha256 on every load (cache hits too); or a Hub repository id (``"org/name"`` or
+    ``"org/name@revision"``). Downloads go through ``huggingface_hub`` (its cache,
+    ``HF_HUB_OFFLINE``, tokens and proxies).
 
     The model is rebuilt from ``config.json`` and returned in eval mode on ``device``, with a
-    :class:`LoadReport` in ``model.load_report``. Nothing half-loaded is ever returned.
+    [`LoadReport`][alnumzoo.hub.load.LoadReport] in ``model.load_report``. Nothing half-loaded is
+    ever returned.
 
     Args:
         name_or_path: See above.
@@ -337,10 +338,12 @@ def from_pretrained(
 
 @dataclass(frozen=True)
 class ResolvedSource:
-    """Where :func:`from_pretrained` reads a model from, before anything is loaded.
+    """Where [`from_pretrained`][alnumzoo.hub.load.from_pretrained] reads a model from, before
+    anything is loaded.
 
     Attributes:
-        kind: ``"local"``, ``"embedded"``, ``"registry"`` or ``"hub"`` (see :class:`LoadReport`).
+        kind: ``"local"``, ``"embedded"``, ``"registry"`` or ``"hub"`` (see
+            [`LoadReport`][alnumzoo.hub.load.LoadReport]).
         location: Folder or repository id.
         revision: Hub commit the files resolved to (``None`` for folders).
         config_path: The ``config.json`` to read.
@@ -372,7 +375,7 @@ def resolve_source(
 ) -> ResolvedSource | ModelEntry:
     """Decide where ``name_or_path`` is loaded from and fetch its files (no model is built).
 
-    - A :class:`~pathlib.Path`, or a string spelled as a path (``./name``, ``../x``, an
+    - A `pathlib.Path`, or a string spelled as a path (``./name``, ``../x``, an
       absolute path, anything with a path separator that is a folder), is a local folder.
     - A bare name is a registry name and always means the registry's pinned weights, even when
       a folder of that name exists in the working directory (a warning says how to load the
@@ -380,7 +383,8 @@ def resolve_source(
       pin, and is then not sha256-verified.
     - ``org/name[@revision]`` is a Hub repository.
 
-    Returns a :class:`ResolvedSource`, or the registry entry when timm owns the weights.
+    Returns a [`ResolvedSource`][alnumzoo.hub.load.ResolvedSource], or the registry entry when timm
+    owns the weights.
 
     Raises:
         FileNotFoundError: no such folder, registry weights or repository; or not cached

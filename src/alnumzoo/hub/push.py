@@ -28,12 +28,12 @@ def push_to_hub(
     """Create ``repo_id`` if needed and upload a model (saved first) or a saved folder.
 
     Uses ``HfApi.create_repo(exist_ok=True)`` then ``HfApi.upload_folder``, uploading only the
-    files ``save_pretrained`` writes (:data:`~alnumzoo.hub.config.SAVED_FILES`), never
+    files ``save_pretrained`` writes (`SAVED_FILES`), never
     leftovers such as temporary files.
 
     Args:
         model_or_dir: A model (saved first, its model card naming ``repo_id``), or a folder
-            written by :func:`save_pretrained`.
+            written by [`save_pretrained`][alnumzoo.hub.save.save_pretrained].
         repo_id: Target repository (``org/name``).
         token: Hub token (default: the logged-in one).
         private: Create the repository as private.

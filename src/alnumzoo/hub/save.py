@@ -143,7 +143,7 @@ def save_pretrained(
     """Save ``model`` as ``model.safetensors`` + ``config.json`` + ``README.md`` in a folder.
 
     Weights are stored with safetensors (never pickle). The folder is written as a whole
-    into a temporary sibling, fsynced and swapped in (:func:`alnumzoo._atomic.atomic_folder`),
+    into a temporary sibling, fsynced and swapped in (`alnumzoo._atomic.atomic_folder`),
     so a crash leaves the previous folder or the new one, never a mix; files get the
     permissions the umask allows (0644 usually). Other files already in the folder (a git
     clone's ``.git``, notes) are kept.
@@ -151,7 +151,8 @@ def save_pretrained(
     Args:
         model: The model to save.
         save_directory: Folder to write (created if needed).
-        card: Model card (default: :func:`model_card` naming the folder, with no metrics).
+        card: Model card (default: [`model_card`][alnumzoo.hub.save.model_card] naming the folder,
+            with no metrics).
         metadata: Extra string metadata stored in the safetensors header.
         extra_config: Extra top-level entries for ``config.json`` (e.g. ``"training_data"``
             with the font families a model has seen); they cannot replace the entries that

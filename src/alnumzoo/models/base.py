@@ -48,10 +48,10 @@ def resolve_labels(
 class ZooModel(nn.Module):
     """Base class of alnumzoo's models.
 
-    Subclasses record their constructor arguments in :attr:`init_args` (JSON-ready, used by
+    Subclasses record their constructor arguments in `init_args` (JSON-ready, used by
     ``save_pretrained`` to rebuild the model), declare the input they accept, and call
-    :meth:`check_input` at the top of ``forward`` so a wrong tensor fails with a message naming
-    the expected and the given shape.
+    [`check_input`][alnumzoo.models.base.ZooModel.check_input] at the top of ``forward`` so a wrong
+    tensor fails with a message naming the expected and the given shape.
 
     Attributes:
         arch: Registry name of the architecture (``"bottleneck_cnn"``, ...).
@@ -85,12 +85,13 @@ class ZooModel(nn.Module):
         self.input_size = input_size
         self.labels = labels
         self.init_args = dict(init_args)
-        #: Set by :func:`alnumzoo.from_pretrained`: where the weights came from.
+        #: Set by ``alnumzoo.from_pretrained``: where the weights came from.
         self.load_report: Any = None
 
     @classmethod
     def from_pretrained(cls: type[ModelT], name_or_path: str | Path, **kwargs: Any) -> ModelT:
-        """Load pretrained weights into this class; see :func:`alnumzoo.from_pretrained`.
+        """Load pretrained weights into this class; see
+        [`alnumzoo.from_pretrained`][alnumzoo.hub.load.from_pretrained].
 
         Raises:
             TypeError: the weights are for another architecture.
@@ -103,15 +104,16 @@ class ZooModel(nn.Module):
         return model
 
     def save_pretrained(self, save_directory: str | Path, **kwargs: Any) -> Path:
-        """Save this model; a thin delegation to :func:`alnumzoo.save_pretrained`."""
+        """Save this model; a thin delegation to
+        [`alnumzoo.save_pretrained`][alnumzoo.hub.save.save_pretrained]."""
         from alnumzoo.hub.save import save_pretrained
 
         return save_pretrained(self, save_directory, **kwargs)
 
     def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
         """Upload this model to the Hub as ``repo_id``; a thin delegation to
-        :func:`alnumzoo.push_to_hub` (which saves it first, with a model card naming the
-        repository)."""
+        [`alnumzoo.push_to_hub`][alnumzoo.hub.push.push_to_hub] (which saves it first, with a model
+        card naming the repository)."""
         from alnumzoo.hub.push import push_to_hub
 
         return push_to_hub(self, repo_id, **kwargs)
@@ -120,8 +122,9 @@ class ZooModel(nn.Module):
     def pretrained_cfg(self) -> dict[str, Any]:
         """How images must be prepared for this model (input size, mean/std, fit, background
         polarity, labels), in timm's vocabulary where it has one: ``timm.data.
-        resolve_data_config(model=m)`` reads it, :func:`alnumzoo.create_transform` applies it,
-        and ``save_pretrained`` writes it into ``config.json``."""
+        resolve_data_config(model=m)`` reads it,
+        [`alnumzoo.create_transform`][alnumzoo.data.transforms.create_transform] applies it, and
+        ``save_pretrained`` writes it into ``config.json``."""
         return build_pretrained_cfg(self)
 
     @property

@@ -31,7 +31,7 @@ class BottleneckCNN(ZooModel):
         widths: Output channels of the three stages.
         hidden: Width of ``fc1``.
         input_size: ``(H, W)`` of the input; the flatten size is derived from it.
-        labels: Class names; defaults to :data:`alnumzoo.ALNUM52` for 52 classes.
+        labels: Class names; defaults to `alnumzoo.ALNUM52` for 52 classes.
     """
 
     arch = "bottleneck_cnn"

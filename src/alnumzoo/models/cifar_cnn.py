@@ -25,7 +25,7 @@ class CifarCNN(ZooModel):
         widths: Output channels of the three conv stages.
         hidden: Widths of ``fc1`` and ``fc2``.
         input_size: ``(H, W)`` of the input; the flatten size is derived from it.
-        labels: Class names; defaults to :data:`alnumzoo.CIFAR10` for 10 classes.
+        labels: Class names; defaults to `alnumzoo.CIFAR10` for 10 classes.
     """
 
     arch = "cifar_cnn"

@@ -46,7 +46,7 @@ class CRNN(ZooModel):
         seq_features: Features per step for the ``"report"`` layout (report: 56).
         widths: Output channels of ``layer1`` and ``layer2``.
         input_size: ``(H, W)`` of the input.
-        labels: Class names; defaults to :data:`alnumzoo.FASHION_MNIST` for 10 classes.
+        labels: Class names; defaults to `alnumzoo.FASHION_MNIST` for 10 classes.
     """
 
     arch = "crnn"

@@ -22,18 +22,18 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 class EfficientNetB2(ZooModel):
     """A thin wrapper around ``timm.create_model("efficientnet_b2")`` adding labels and checks.
 
-    The timm network lives in :attr:`model`; a plain timm ``state_dict`` (keys without the
+    The timm network lives in `model`; a plain timm ``state_dict`` (keys without the
     ``model.`` prefix, e.g. a checkpoint saved by the report's code) also loads with
     ``strict=True``.
 
     Args:
         num_classes: Output classes (report: 25 breeds).
         in_chans: Input channels.
-        pretrained: Start from timm's ImageNet weights (:data:`TIMM_IMAGENET_WEIGHTS`); needs
+        pretrained: Start from timm's ImageNet weights (`TIMM_IMAGENET_WEIGHTS`); needs
             the Hub or a warm Hugging Face cache. ``False`` builds offline.
         drop_rate: Dropout before the classifier (timm's ``drop_rate``).
         drop_path_rate: Stochastic depth (timm's ``drop_path_rate``).
-        labels: Class names; defaults to :data:`alnumzoo.DOG_BREEDS` when their count matches.
+        labels: Class names; defaults to `alnumzoo.DOG_BREEDS` when their count matches.
         normalize: Standardise inputs with ImageNet's mean and std inside the model, as timm's
             ImageNet weights expect; the model still takes images in [0, 1]. Report 003
             trained without it.
@@ -119,8 +119,9 @@ def efficientnet_b2(
 ) -> EfficientNetB2:
     """Build timm's EfficientNet-B2 with a ``num_classes``-way head (report 003 default: 25).
 
-    ``pretrained=True`` loads timm's ImageNet weights (:data:`TIMM_IMAGENET_WEIGHTS`) for
+    ``pretrained=True`` loads timm's ImageNet weights (`TIMM_IMAGENET_WEIGHTS`) for
     fine-tuning; no dog-breed weights are published by alnumzoo yet. Without weights it builds
-    offline. See :class:`EfficientNetB2` for the other arguments.
+    offline. See [`EfficientNetB2`][alnumzoo.models.efficientnet.EfficientNetB2] for the other
+    arguments.
     """
     return EfficientNetB2(num_classes, in_chans, pretrained=pretrained, labels=labels, **kwargs)

@@ -38,7 +38,7 @@ class LiteResNet(ZooModel):
         widths: Stem width followed by the output width of each residual stage.
         dropout: Dropout before ``fc`` (report: 0.4).
         input_size: ``(H, W)`` of the input (report: 90x90).
-        labels: Class names; defaults to :data:`alnumzoo.ALNUM52` for 52 classes.
+        labels: Class names; defaults to `alnumzoo.ALNUM52` for 52 classes.
     """
 
     arch = "lite_resnet"

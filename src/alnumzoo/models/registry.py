@@ -76,8 +76,9 @@ class ModelEntry:
         kwargs: Constructor arguments this entry applies by default.
         metrics: Accuracies keyed by metric name (``"report_top1"``: the report's figure;
             measured figures are added by the entries that ship weights).
-        weights: :class:`HubWeights`, :class:`TimmPretrained`, or ``None`` when no weights are
-            published.
+        weights: [`HubWeights`][alnumzoo.models.registry.HubWeights],
+            [`TimmPretrained`][alnumzoo.models.registry.TimmPretrained], or ``None`` when no weights
+            are published.
         training: How shipped weights were trained and measured (recipe, budget, device,
             held-out split, command...).
     """
@@ -188,8 +189,9 @@ def create_model(name: str, *, pretrained: bool = False, **kwargs: Any) -> nn.Mo
 
     Args:
         name: An architecture (``"lite_resnet"``) or variant (``"lite_resnet.alnum52"``).
-        pretrained: Load the variant's published weights (see :func:`alnumzoo.from_pretrained`
-            for the options of that path).
+        pretrained: Load the variant's published weights (see
+            [`alnumzoo.from_pretrained`][alnumzoo.hub.load.from_pretrained] for the options of that
+            path).
         **kwargs: Constructor arguments overriding the entry's defaults.
 
     Raises:

@@ -4,8 +4,8 @@ After ``import alnumzoo``:
 
 - ``timm.create_model("lite_resnet")`` (and every alnumzoo architecture) builds the model;
   ``timm.create_model("lite_resnet.alnum52_48")`` builds that registry variant and, with
-  ``pretrained=True``, loads its published weights through :func:`alnumzoo.from_pretrained`
-  (sha256-verified);
+  ``pretrained=True``, loads its published weights through
+  [`alnumzoo.from_pretrained`][alnumzoo.hub.load.from_pretrained] (sha256-verified);
 - ``timm.create_model("local-dir:<folder>", pretrained=True)`` loads a folder written by
   ``save_pretrained`` (timm reads ``architecture``, ``model_args`` and ``pretrained_cfg`` from
   its ``config.json``; the weights are loaded by alnumzoo, with its checks).
@@ -62,7 +62,7 @@ def _entrypoint(arch: str) -> Callable[..., nn.Module]:
     create.__name__ = arch
     create.__qualname__ = arch
     create.__module__ = __name__
-    create.__doc__ = f"alnumzoo's ``{arch}`` (see :func:`alnumzoo.create_model`)."
+    create.__doc__ = f"alnumzoo's ``{arch}`` (see ``alnumzoo.create_model``)."
     return create
 
 

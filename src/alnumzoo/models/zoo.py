@@ -149,7 +149,8 @@ _register(
     _REPORT_003, "timm EfficientNet-B2 with a 25-way head (any input size)", report_top1=93.1,
 )  # fmt: skip
 _register(
-    "efficientnet_b2.ra_in1k", EfficientNetB2, "ImageNet backbone for dog breeds", (3, 256, 256), 25, None, 7_736_219,
+    "efficientnet_b2.ra_in1k", EfficientNetB2, "ImageNet backbone for dog breeds", (3, 256, 256),
+    25, None, 7_736_219,
     _REPORT_003,
     f"a fine-tuning starting point, not a dog classifier: timm's ImageNet backbone "
     f"({TIMM_IMAGENET_WEIGHTS}, inputs standardised inside the model as those weights expect) "

@@ -48,8 +48,8 @@ class BudgetClock:
     """Seconds spent on a run, counting time already spent before a resume.
 
     On CUDA the clock synchronises the device before reading the time, so queued kernels are
-    charged to the budget; :meth:`elapsed` takes ``sync=False`` for cheap, slightly early reads
-    between synchronisations.
+    charged to the budget; [`elapsed`][alnumzoo.training.budget.BudgetClock.elapsed] takes
+    ``sync=False`` for cheap, slightly early reads between synchronisations.
 
     Args:
         device: The training device.

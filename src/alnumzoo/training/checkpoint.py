@@ -35,7 +35,8 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     one stays intact).
 
     ``state`` must hold only tensors, numbers, strings and containers of them, so that
-    :func:`load_checkpoint` can read it with ``weights_only=True``.
+    [`load_checkpoint`][alnumzoo.training.checkpoint.load_checkpoint] can read it with
+    ``weights_only=True``.
     """
     path = Path(path)
     buffer = io.BytesIO()
@@ -52,7 +53,8 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint` (``weights_only=True``).
+    """Read a checkpoint written by
+    [`save_checkpoint`][alnumzoo.training.checkpoint.save_checkpoint] (``weights_only=True``).
 
     Raises:
         CheckpointError: the file is missing, corrupt, or not an alnumzoo checkpoint.

@@ -105,10 +105,12 @@ def probe_cpu_execution(
         y: Its labels.
         channels_last: Force the memory format, or ``None`` to measure both.
         bf16: Force bf16 autocast on (``True``) or off (``False``), or ``None`` to measure it
-            where :func:`cpu_has_native_bf16` says the CPU has it.
+            where [`cpu_has_native_bf16`][alnumzoo.training.cpu_speed.cpu_has_native_bf16] says the
+            CPU has it.
 
     Returns:
-        The chosen :class:`CpuExecution`, with every measured throughput.
+        The chosen [`CpuExecution`][alnumzoo.training.cpu_speed.CpuExecution], with every measured
+        throughput.
     """
     formats = [False, True] if channels_last is None else [channels_last]
     dtypes: list[torch.dtype | None] = (

@@ -114,8 +114,8 @@ def _worker(
 def launch_local(
     model: torch.nn.Module, train: Any, val: Any, options: dict[str, Any], nprocs: int
 ) -> History:
-    """Run :func:`alnumzoo.fit` in ``nprocs`` spawned processes on this machine (DDP over
-    127.0.0.1) and load rank 0's trained weights back into ``model``.
+    """Run [`alnumzoo.fit`][alnumzoo.training.fit.fit] in ``nprocs`` spawned processes on this
+    machine (DDP over 127.0.0.1) and load rank 0's trained weights back into ``model``.
 
     Model and data are pickled to each process, so they must be picklable (alnumzoo's models
     and in-memory data sets are).

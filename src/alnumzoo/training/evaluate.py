@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EvalData", "EvalResult", "evaluate"]
 
-#: What :func:`evaluate` accepts.
+#: What [`evaluate`][alnumzoo.training.evaluate.evaluate] accepts.
 EvalData = (
     InMemoryImageDataset
     | DeviceLoader
@@ -159,10 +159,12 @@ def evaluate(
 
     Args:
         model: A classifier returning logits.
-        data: An in-memory data set, a :class:`~alnumzoo.data.DeviceLoader`, any map-style
-            data set or ``DataLoader`` of ``(image, label)``, or an ``(images, targets)`` pair.
-        tta: Test-time augmentation (see :func:`alnumzoo.training.predict_proba`), or
-            ``"auto"`` for the data set's default.
+        data: An in-memory data set, a [`DeviceLoader`][alnumzoo.data.device_loader.DeviceLoader],
+            any map-style data set or ``DataLoader`` of ``(image, label)``, or an
+            ``(images, targets)`` pair.
+        tta: Test-time augmentation (see
+            [`alnumzoo.training.predict_proba`][alnumzoo.training.tta.predict_proba]), or ``"auto"``
+            for the data set's default.
         batch_size: Images per forward pass.
         device: Where to run; defaults to the model's device.
         channels_last: Feed channels-last batches (CUDA convnets).

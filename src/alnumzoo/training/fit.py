@@ -187,8 +187,8 @@ def _cpu_execution(
     probe: bool,
 ) -> CpuExecution:
     """Memory format and precision on the CPU: a resumed run keeps its checkpoint's; ``"auto"``
-    settings are measured (:func:`probe_cpu_execution`) for runs long enough to repay the
-    probe's few seconds, and are plain fp32 NCHW otherwise."""
+    settings are measured ([`probe_cpu_execution`][alnumzoo.training.cpu_speed.probe_cpu_execution])
+    for runs long enough to repay the probe's few seconds, and are plain fp32 NCHW otherwise."""
     if state is not None and "execution" in state:
         kept = state["execution"]
         dtype = torch.bfloat16 if kept["precision"] == "bf16" else None
@@ -245,8 +245,8 @@ def fit(
     devices: int | None = None,
     resume_anyway: bool = False,
 ) -> History:
-    """Train ``model`` on ``train``; return a :class:`History` and leave the chosen weights in
-    ``model`` (in eval mode).
+    """Train ``model`` on ``train``; return a [`History`][alnumzoo.training.history.History] and
+    leave the chosen weights in ``model`` (in eval mode).
 
     Stop rules: ``budget`` (wall-clock, e.g. ``"15m"`` or seconds) makes the learning-rate
     schedule follow the clock, so it warms up and decays to zero exactly when the budget
@@ -263,7 +263,7 @@ def fit(
         budget: Wall-clock budget.
         epochs: Number of epochs.
         target: Validation accuracy in [0, 1] at which to stop.
-        recipe: ``"default"``, ``"report"`` or a :class:`~alnumzoo.training.Recipe`.
+        recipe: ``"default"``, ``"report"`` or a [`Recipe`][alnumzoo.training.recipes.Recipe].
         device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda:1"``...
         batch_size: Overrides the recipe's batch size; unless ``lr`` is given too, the
             learning rate scales with it linearly.
@@ -278,8 +278,8 @@ def fit(
         amp: Mixed precision. On CUDA ``"auto"``/``True`` mean bf16 where supported, else
             fp16 with a gradient scaler. On the CPU ``"auto"`` uses bf16 autocast only where
             the CPU has native bf16 and a short probe measures it faster
-            (:func:`~alnumzoo.training.cpu_speed.probe_cpu_execution`); ``True`` forces bf16.
-            ``False`` is fp32 everywhere.
+            ([`probe_cpu_execution`][alnumzoo.training.cpu_speed.probe_cpu_execution]); ``True``
+            forces bf16. ``False`` is fp32 everywhere.
         channels_last: Channels-last memory format: ``"auto"`` is on for CUDA and measured on
             the CPU (runs of a minute or 20,000 images and more; shorter ones stay NCHW).
         compile: ``torch.compile`` the training forward (``"auto"``: on a single CUDA

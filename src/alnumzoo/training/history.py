@@ -71,11 +71,11 @@ class StepRecord:
 
 @dataclass
 class History:
-    """The result of :func:`alnumzoo.fit`.
+    """The result of [`alnumzoo.fit`][alnumzoo.training.fit.fit].
 
     Attributes:
-        records: One :class:`EpochRecord` per evaluated epoch.
-        step_records: :class:`StepRecord` s logged within epochs.
+        records: One [`EpochRecord`][alnumzoo.training.history.EpochRecord] per evaluated epoch.
+        step_records: [`StepRecord`][alnumzoo.training.history.StepRecord] s logged within epochs.
         stop_reason: ``"budget"``, ``"epochs"``, ``"target"`` or ``"max_steps"``.
         selected: Which weights the model holds now: ``"best"`` (best validation epoch),
             ``"final"``, ``"ema"`` or ``"swa"``.
@@ -95,7 +95,8 @@ class History:
             could not afford the whole set (``None``: all of them).
         channels_last: Whether training ran in channels-last memory format.
         cpu_probe: Training images/s the CPU probe measured per candidate mode (empty when
-            no probe ran; see :func:`~alnumzoo.training.cpu_speed.probe_cpu_execution`).
+            no probe ran; see
+            [`probe_cpu_execution`][alnumzoo.training.cpu_speed.probe_cpu_execution]).
         world_size: Processes that trained together.
     """
 
@@ -126,7 +127,7 @@ class History:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
-        """Rebuild a history from :meth:`to_dict` output."""
+        """Rebuild a history from [`to_dict`][alnumzoo.training.history.History.to_dict] output."""
         data = dict(data)
         records = [EpochRecord(**r) for r in data.pop("records", [])]
         steps = [StepRecord(**r) for r in data.pop("step_records", [])]
@@ -136,7 +137,8 @@ class History:
         )
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write one row per epoch (the :class:`EpochRecord` fields) to ``path``, atomically."""
+        """Write one row per epoch (the [`EpochRecord`][alnumzoo.training.history.EpochRecord]
+        fields) to ``path``, atomically."""
         path = Path(path)
         names = [f.name for f in fields(EpochRecord)]
 

@@ -17,8 +17,9 @@ __all__ = ["DatasetLoader", "make_loader", "resolve_augment", "validation_sample
 
 class DatasetLoader(SeededBatchOrder):
     """Batches of a map-style data set through a ``torch.utils.data.DataLoader`` (workers,
-    pinned memory), in :class:`~alnumzoo.data.DeviceLoader`'s seeded, rank-sharded order and
-    with its mid-epoch ``state_dict``. Augmentation is the data set's own transform.
+    pinned memory), in [`DeviceLoader`][alnumzoo.data.device_loader.DeviceLoader]'s seeded,
+    rank-sharded order and with its mid-epoch ``state_dict``. Augmentation is the data set's own
+    transform.
 
     Args:
         dataset: Items ``(image tensor, label)``.
@@ -113,8 +114,9 @@ def make_loader(
     world_size: int,
     workers: int = 0,
 ) -> DeviceLoader | DatasetLoader:
-    """A loader for ``data``: a :class:`~alnumzoo.data.DeviceLoader` for in-memory sets (data
-    on the device, batched augmentation), a :class:`DatasetLoader` otherwise."""
+    """A loader for ``data``: a [`DeviceLoader`][alnumzoo.data.device_loader.DeviceLoader] for
+    in-memory sets (data on the device, batched augmentation), a
+    [`DatasetLoader`][alnumzoo.training.loaders.DatasetLoader] otherwise."""
     per_rank = len(data) // world_size  # type: ignore[arg-type]
     drop_last = train and per_rank >= batch_size
     if isinstance(data, InMemoryImageDataset):

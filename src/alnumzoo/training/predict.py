@@ -18,7 +18,7 @@ from alnumzoo.training.tta import predict_proba
 
 __all__ = ["ImageInput", "Prediction", "load_image", "predict"]
 
-#: One image for :func:`predict`: a file path, a PIL image, or a tensor ``(C, H, W)``.
+#: One image for ``predict``: a file path, a PIL image, or a tensor ``(C, H, W)``.
 ImageInput = str | Path | Image.Image | torch.Tensor
 
 
@@ -46,9 +46,9 @@ class Prediction:
 def load_image(
     image: str | Path | Image.Image, model_or_cfg: Any
 ) -> tuple[torch.Tensor, tuple[str, ...]]:
-    """Read an image and prepare it as the model expects (:func:`alnumzoo.create_transform`
-    of the model or its ``pretrained_cfg``): returns the float ``(C, H, W)`` tensor and notes
-    saying what was converted.
+    """Read an image and prepare it as the model expects
+    ([`alnumzoo.create_transform`][alnumzoo.data.transforms.create_transform] of the model or its
+    ``pretrained_cfg``): returns the float ``(C, H, W)`` tensor and notes saying what was converted.
 
     Raises:
         alnumzoo.data.DatasetFormatError: the file cannot be read as an image, is empty, is a
@@ -119,12 +119,14 @@ def predict(
         model: A classifier; alnumzoo models supply their labels, input size and channels.
         images: A path (file or folder), PIL image, tensor ``(C, H, W)`` or ``(N, C, H, W)``
             (float in [0, 1] or ``uint8``), or a list of these. Files and PIL images are
-            prepared by the model's preprocessing contract (:func:`alnumzoo.create_transform`:
-            EXIF orientation, bit depth, transparency onto the model's background, inversion
-            of an opposite background, aspect-preserving fit), and the prediction's ``notes``
-            say what was done; tensors must already be model input.
+            prepared by the model's preprocessing contract
+            ([`alnumzoo.create_transform`][alnumzoo.data.transforms.create_transform]: EXIF
+            orientation, bit depth, transparency onto the model's background, inversion of an
+            opposite background, aspect-preserving fit), and the prediction's ``notes`` say what was
+            done; tensors must already be model input.
         topk: How many ``(label, probability)`` pairs to return per image.
-        tta: Test-time augmentation (see :func:`alnumzoo.training.predict_proba`).
+        tta: Test-time augmentation (see
+            [`alnumzoo.training.predict_proba`][alnumzoo.training.tta.predict_proba]).
         batch_size: Images per forward pass.
         device: Where to run; defaults to the model's device.
 

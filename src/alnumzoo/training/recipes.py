@@ -24,7 +24,8 @@ class Recipe:
         optimizer: ``"sgd"``, ``"adam"`` or ``"adamw"``.
         lr: Base learning rate.
         batch_size: Images per optimizer step (per process under DDP).
-        epochs: Epochs when neither ``budget`` nor ``epochs`` is given to :func:`fit`.
+        epochs: Epochs when neither ``budget`` nor ``epochs`` is given to
+            [`fit`][alnumzoo.training.fit.fit].
         momentum: SGD momentum.
         nesterov: Nesterov momentum for SGD.
         weight_decay: Decoupled for AdamW, L2 for SGD/Adam; never applied to norms or biases
@@ -32,7 +33,7 @@ class Recipe:
         decay_norm_and_bias: Apply weight decay to BatchNorm parameters and biases too.
         label_smoothing: Cross-entropy label smoothing.
         schedule: Learning-rate schedule over progress (see
-            :func:`alnumzoo.training.lr_factor_fn`).
+            [`alnumzoo.training.lr_factor_fn`][alnumzoo.training.schedule.lr_factor_fn]).
         warmup: Warm-up fraction of the run.
         step_epochs: ``StepLR`` step size in epochs (``schedule="step"``).
         step_gamma: ``StepLR`` decay factor.
@@ -42,11 +43,11 @@ class Recipe:
         swa_start: Start stochastic weight averaging (equal weights, BatchNorm statistics
             recomputed at the end) at this fraction of the run, or ``None``.
         augment: ``"auto"`` picks the data set's preset from
-            :data:`alnumzoo.data.AUGMENT_PRESETS` by the label map's name, another string names
+            `alnumzoo.data.AUGMENT_PRESETS` by the label map's name, another string names
             a preset, ``"dataset"`` leaves augmentation to the data set's own transform (for
             data sets too large to keep in memory), ``None`` turns it off.
         tta: Test-time augmentation for the final evaluation, ``"auto"`` (the data set's
-            default) or a :data:`TTAMode`.
+            default) or a `TTAMode`.
         grad_clip: Clip the gradient norm to this value, or ``None``.
         keep_best: Return the weights that scored best on validation (the reports' practice)
             rather than the last ones.

@@ -76,15 +76,16 @@ def lr_factor_fn(
 
 
 class ProgressLR(LRScheduler):
-    """A :class:`torch.optim.lr_scheduler.LRScheduler` whose position is training progress.
+    """A `torch.optim.lr_scheduler.LRScheduler` whose position is training progress.
 
-    Call :meth:`set_progress` with the fraction of the run done (steps or budget), then
-    :meth:`step`. The state dict holds only numbers, so checkpoints load with
-    ``weights_only=True``.
+    Call [`set_progress`][alnumzoo.training.schedule.ProgressLR.set_progress] with the fraction of
+    the run done (steps or budget), then `step`. The state dict holds only numbers, so checkpoints
+    load with ``weights_only=True``.
 
     Args:
         optimizer: The optimizer whose groups' ``initial_lr`` are scaled.
-        factor: Multiplier as a function of progress (see :func:`lr_factor_fn`).
+        factor: Multiplier as a function of progress (see
+            [`lr_factor_fn`][alnumzoo.training.schedule.lr_factor_fn]).
     """
 
     def __init__(self, optimizer: Optimizer, factor: Callable[[float], float]) -> None:
@@ -93,7 +94,7 @@ class ProgressLR(LRScheduler):
         super().__init__(optimizer)
 
     def set_progress(self, progress: float) -> None:
-        """Move to ``progress`` (clamped to [0, 1]); takes effect at the next :meth:`step`."""
+        """Move to ``progress`` (clamped to [0, 1]); takes effect at the next `step`."""
         self.progress = min(max(progress, 0.0), 1.0)
 
     def get_lr(self) -> list[float]:  # type: ignore[override]
@@ -111,7 +112,8 @@ class ProgressLR(LRScheduler):
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned."""
+        """Restore what [`state_dict`][alnumzoo.training.schedule.ProgressLR.state_dict]
+        returned."""
         self.progress = float(state_dict["progress"])
         self.last_epoch = int(state_dict["last_epoch"])
         self.base_lrs = [float(v) for v in state_dict["base_lrs"]]
