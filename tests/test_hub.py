@@ -293,3 +293,49 @@ def test_timm_imagenet_variant_goes_through_timm(monkeypatch: pytest.MonkeyPatch
     assert model.load_report is not None
     assert model.load_report.source == "timm"
     assert not model.training
+
+
+def test_revision_on_a_registry_name_is_not_ignored(tmp_path: Path) -> None:
+    # Another revision than the pin cannot come from the package copy: it is fetched from the
+    # Hub (here: offline, nothing cached), and the error says which revision was asked for.
+    with pytest.raises(FileNotFoundError, match=r"revision v0\.0\.1.*hf download"):
+        alnumzoo.from_pretrained(
+            "crnn.fashion_mnist", revision="v0.0.1", local_files_only=True, cache_dir=tmp_path
+        )
+
+
+def test_push_names_the_repository_in_the_card_and_the_model_can_push_itself() -> None:
+    uploads: list[dict[str, str]] = []
+
+    class FakeApi:
+        def create_repo(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def upload_folder(self, **kwargs: object) -> str:
+            folder = Path(str(kwargs["folder_path"]))
+            uploads.append(
+                {p.name: p.read_text() for p in folder.iterdir() if p.suffix != ".safetensors"}
+            )
+            return "commit"
+
+    model = alnumzoo.create_model("crnn")
+    model.push_to_hub("me/crnn-fashion", api=FakeApi())
+    card = uploads[0]["README.md"]
+    assert 'alnumzoo.from_pretrained("me/crnn-fashion")' in card
+    assert "<org>" not in card
+    assert "\n# me/crnn-fashion\n" in card
+    config = json.loads(uploads[0]["config.json"])
+    assert config["pretrained_cfg"]["input_size"] == [1, 28, 28]
+
+
+def test_card_of_a_trained_model_has_its_numbers(tmp_path: Path) -> None:
+    from alnumzoo.hub.save import model_card
+
+    model = alnumzoo.create_model("crnn")
+    card = model_card(model, repo_id="me/x", datasets=("fashion_mnist",),
+                      metrics={"top1": 91.25}, eval_split="test", recipe="`default` recipe")  # fmt: skip
+    text = str(card)
+    assert card.data.to_dict()["model-index"][0]["results"][0]["metrics"][0]["value"] == 91.25
+    assert "| top1 | 91.25 |" in text
+    assert "`default` recipe" in text
+    assert "Not evaluated" not in text
