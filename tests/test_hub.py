@@ -332,8 +332,14 @@ def test_card_of_a_trained_model_has_its_numbers(tmp_path: Path) -> None:
     from alnumzoo.hub.save import model_card
 
     model = alnumzoo.create_model("crnn")
-    card = model_card(model, repo_id="me/x", datasets=("fashion_mnist",),
-                      metrics={"top1": 91.25}, eval_split="test", recipe="`default` recipe")  # fmt: skip
+    card = model_card(
+        model,
+        repo_id="me/x",
+        datasets=("fashion_mnist",),
+        metrics={"top1": 91.25},
+        eval_split="test",
+        recipe="`default` recipe",
+    )
     text = str(card)
     assert card.data.to_dict()["model-index"][0]["results"][0]["metrics"][0]["value"] == 91.25
     assert "| top1 | 91.25 |" in text
