@@ -78,8 +78,11 @@ def _public_api() -> str:
             target = f"{obj.__module__}.{obj.__qualname__}"
             summary = (inspect.getdoc(obj) or "").split("\n\n")[0].replace("\n", " ")
             rows.append(f"| [`{name}`][{target}] | {kind} | {summary} |")
+        elif isinstance(obj, alnumzoo.LabelMap):
+            first = ", ".join(obj.names[:4])
+            rows.append(f"| `{name}` | LabelMap | {len(obj)} labels ({first}, ...) |")
         else:
-            rows.append(f"| `{name}` | {type(obj).__name__} | `{obj!r}`"[:200] + " |")
+            rows.append(f"| `{name}` | {type(obj).__name__} | `{obj!r}` |")
     return "\n".join(rows)
 
 
