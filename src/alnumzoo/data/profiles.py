@@ -1,4 +1,5 @@
-"""What each data set's images look like, keyed by label map: the facts preprocessing needs.
+"""What each data set is like, keyed by label map: one place for the facts that preprocessing,
+augmentation and test-time augmentation need.
 
 A model trained on one of these data sets expects images that look like its training data:
 Fashion-MNIST items are light on a black background and fill the frame; alnum52 characters
@@ -33,21 +34,30 @@ class DataProfile:
         content_crop: Crop to the subject's bounding box first, because the data set's images
             were made that way (Fashion-MNIST items fill the frame); never for characters,
             whose size in the frame tells ``o`` from ``0``.
+        augment: The training augmentation preset (a key of
+            `alnumzoo.data.AUGMENT_PRESETS`) that ``recipe.augment="auto"`` picks, or ``None``.
+        tta: The test-time augmentation that suits the data (``tta="auto"``): never a mirror
+            for characters; ``None`` when none is known to be safe.
     """
 
     name: str
     background: Background = None
     fit: Fit = "crop"
     content_crop: bool = False
+    augment: str | None = None
+    tta: str | None = None
 
 
 #: Profiles by label-map name; anything else is treated as natural images.
 PROFILES: dict[str, DataProfile] = {
-    "alnum52": DataProfile("alnum52", background="light", fit="pad"),
-    "fashion_mnist": DataProfile("fashion_mnist", background="dark", fit="pad", content_crop=True),
-    "cifar10": DataProfile("cifar10"),
-    "stanford_dogs_report": DataProfile("stanford_dogs_report"),
-    "dogs": DataProfile("dogs"),
+    "alnum52": DataProfile("alnum52", "light", "pad", augment="alnum52", tta="shift"),
+    "fashion_mnist": DataProfile(
+        "fashion_mnist", "dark", "pad", content_crop=True, augment="fashion_mnist", tta="flip"
+    ),
+    "cifar10": DataProfile("cifar10", augment="cifar10", tta="flip"),
+    # Dog photos are decoded per item, so their augmentation is the data set's own transform.
+    "stanford_dogs_report": DataProfile("stanford_dogs_report", tta="crops"),
+    "dogs": DataProfile("dogs", tta="crops"),
 }
 
 

@@ -13,11 +13,10 @@ from alnumzoo.training.history import EpochRecord, History, StepRecord
 from alnumzoo.training.predict import Prediction, load_image, predict
 from alnumzoo.training.recipes import RECIPES, Recipe, get_recipe, list_recipes
 from alnumzoo.training.schedule import ProgressLR, lr_factor_fn
-from alnumzoo.training.tta import TTA_DEFAULTS, default_tta, predict_proba
+from alnumzoo.training.tta import default_tta, predict_proba
 
 __all__ = [
     "RECIPES",
-    "TTA_DEFAULTS",
     "BudgetClock",
     "CheckpointError",
     "EpochRecord",

@@ -10,6 +10,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from alnumzoo.data.base import InMemoryImageDataset
 from alnumzoo.data.device_loader import AUGMENT_PRESETS, DeviceLoader, SeededBatchOrder
+from alnumzoo.data.profiles import profile_for
 from alnumzoo.labels import LabelMap
 
 __all__ = ["DatasetLoader", "make_loader", "resolve_augment", "validation_sample"]
@@ -91,7 +92,7 @@ def resolve_augment(augment: str | None, labels: LabelMap | None) -> str | None:
         KeyError: a named preset does not exist.
     """
     if augment == "auto":
-        return labels.name if labels is not None and labels.name in AUGMENT_PRESETS else None
+        return profile_for(labels).augment
     if augment is None or augment == "dataset":
         return augment
     if augment not in AUGMENT_PRESETS:

@@ -43,7 +43,7 @@ class Recipe:
         swa_start: Start stochastic weight averaging (equal weights, BatchNorm statistics
             recomputed at the end) at this fraction of the run, or ``None``.
         augment: ``"auto"`` picks the data set's preset from
-            `alnumzoo.data.AUGMENT_PRESETS` by the label map's name, another string names
+            the data set's profile (`alnumzoo.data.profile_for`), another string names
             a preset, ``"dataset"`` leaves augmentation to the data set's own transform (for
             data sets too large to keep in memory), ``None`` turns it off.
         tta: Test-time augmentation for the final evaluation, ``"auto"`` (the data set's

@@ -6,25 +6,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from alnumzoo.data.profiles import profile_for
 from alnumzoo.labels import LabelMap
 
-__all__ = ["TTA_DEFAULTS", "default_tta", "predict_proba", "tta_views"]
-
-#: The test-time augmentation that suits each data set (keyed by label-map name): never a
-#: mirror for characters.
-TTA_DEFAULTS: dict[str, str | None] = {
-    "alnum52": "shift",
-    "fashion_mnist": "flip",
-    "cifar10": "flip",
-    "dog_breeds": "crops",
-}
+__all__ = ["default_tta", "predict_proba", "tta_views"]
 
 _CROP_VIEWS = 10
 
 
 def default_tta(labels: LabelMap | None) -> str | None:
     """The TTA mode for a data set's label map, or ``None`` when none is known to be safe."""
-    return None if labels is None else TTA_DEFAULTS.get(labels.name)
+    return profile_for(labels).tta
 
 
 def tta_views(mode: str | None) -> int:
