@@ -106,7 +106,9 @@ def publish(run: Path) -> dict[str, Any]:
         metrics={"top1": metrics["top1"], "top1_tta": metrics["top1_tta"]},
         eval_split=metrics["held_out"],
         recipe=(
-            f"`{metrics['recipe']}` recipe of `alnumzoo.fit`, budget {metrics['budget']} on "
+            f"`{metrics['recipe']}` recipe of `alnumzoo.fit`"
+            + (f" ({_summary(metrics['recipe_detail'])})" if "recipe_detail" in metrics else "")
+            + f", budget {metrics['budget']} on "
             f"{metrics['device']} ({metrics['threads']} thread(s)): {metrics['epochs']} "
             f"evaluated epochs, {metrics['steps']} steps, {metrics['train_s']} s; weights "
             f"selected: {metrics['selected']}. Command: `{metrics['command']}`. Accuracy is on "
@@ -126,6 +128,20 @@ def publish(run: Path) -> dict[str, Any]:
     np.savez_compressed(GOLDEN / f"{name}.npz", logits=logits.numpy())
     record["golden_top1"] = round(100 * float((logits.argmax(1) == targets).float().mean()), 2)
     return record
+
+
+def _summary(detail: dict[str, Any]) -> str:
+    """The recipe fields that say how a run trained, in one line."""
+    parts = [f"{detail['optimizer']} lr {detail['lr']}, batch {detail['batch_size']}"]
+    if detail.get("weight_decay"):
+        parts.append(f"weight decay {detail['weight_decay']}")
+    if detail.get("label_smoothing"):
+        parts.append(f"label smoothing {detail['label_smoothing']}")
+    parts.append(f"{detail['schedule']} schedule, warm-up {detail['warmup']}")
+    if detail.get("ema_decay"):
+        parts.append(f"EMA {detail['ema_decay']}")
+    parts.append(f"augmentation {detail['augment']}")
+    return ", ".join(parts)
 
 
 _LIMITS = {

@@ -16,7 +16,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import torch
 
 import alnumzoo
 from alnumzoo.data import Alnum52Rendered, Cifar10, FashionMNIST, InMemoryImageDataset
-from alnumzoo.training import evaluate, fit
+from alnumzoo.training import evaluate, fit, get_recipe
 
 REPO = Path(__file__).resolve().parents[1]
 CIFAR_TAR = REPO.parent / "shared" / "data" / "cifar10_jpeg_q75.tar"
@@ -143,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         "arch": variant.arch,
         "kwargs": variant.kwargs,
         "recipe": history.recipe,
+        "recipe_detail": {
+            k: v
+            for k, v in asdict(get_recipe(variant.recipe, variant.arch)).items()
+            if k not in ("name", "description", "extra")
+        },
         "budget": budget,
         "device": history.device,
         "precision": history.precision,

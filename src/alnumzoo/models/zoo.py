@@ -36,7 +36,8 @@ _REPORT_004 = "report 004: CRNN for Fashion-MNIST"
 _RESULT_KEYS = ("top1", "top1_tta", "mflops", "cpu_img_s")
 _TRAINING_KEYS = (
     "recipe", "budget", "device", "threads", "train_s", "epochs", "steps", "selected",
-    "held_out", "num_samples", "tta", "command", "most_confused",
+    "held_out", "num_samples", "tta", "command", "most_confused", "recipe_detail",
+    "precision", "channels_last", "font_families",
 )  # fmt: skip
 
 
