@@ -63,8 +63,8 @@ class Race:
 RACES: dict[str, Race] = {
     "bottleneck_cnn": Race("bottleneck_cnn", "alnum52", 2),  # 2 of 12 report epochs
     "lite_resnet": Race("lite_resnet", "alnum52_90", 5),  # 5 of 40
-    "crnn": Race("crnn", "fashion_mnist", 3),  # 3 of 15 (one StepLR step)
-    "cifar_cnn": Race("cifar_cnn", "cifar10", 5),  # 5 of 30
+    "crnn": Race("crnn", "fashion_mnist", 1),  # 1 of 15
+    "cifar_cnn": Race("cifar_cnn", "cifar10", 2),  # 2 of 30
 }
 
 
