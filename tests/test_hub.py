@@ -288,7 +288,7 @@ def test_timm_imagenet_variant_goes_through_timm(monkeypatch: pytest.MonkeyPatch
     entry = registry._REGISTRY["efficientnet_b2.ra_in1k"]
     monkeypatch.setitem(registry._REGISTRY, entry.name, replace(entry, builder=fake_builder))
     model = alnumzoo.from_pretrained("efficientnet_b2.ra_in1k", num_classes=7)
-    assert calls == [{"num_classes": 7, "pretrained": True}]
+    assert calls == [{"normalize": True, "num_classes": 7, "pretrained": True}]
     assert model.num_classes == 7
     assert model.load_report is not None
     assert model.load_report.source == "timm"
