@@ -178,13 +178,7 @@ class History:
         ax_acc.legend()
         ax_lr.plot(epochs, [r.lr for r in self.records], "o-")
         ax_lr.set(title="learning rate (end of epoch)", xlabel="epoch")
-        stop = f", stopped by {self.stop_reason}" if self.stop_reason else ""
-        fig.suptitle(title or f"{self.recipe} recipe on {self.device}{stop}")
-        fig.tight_layout()
-        if path is not None:
-            fig.savefig(path, dpi=110)
-        figure: Figure = fig  # pyplot comes in untyped through the optional import
-        return figure
+        return self._finish_figure(fig, path, title)
 
     def _plot_steps(self, plt: Any, path: str | Path | None, title: str) -> Figure:
         """Curves over steps, for runs too short for per-epoch curves."""
@@ -203,10 +197,13 @@ class History:
         ax_acc.legend()
         ax_lr.plot(steps, [r.lr for r in self.step_records], "-")
         ax_lr.set(title="learning rate", xlabel="step")
+        return self._finish_figure(fig, path, title)
+
+    def _finish_figure(self, fig: Any, path: str | Path | None, title: str) -> Figure:
         stop = f", stopped by {self.stop_reason}" if self.stop_reason else ""
         fig.suptitle(title or f"{self.recipe} recipe on {self.device}{stop}")
         fig.tight_layout()
         if path is not None:
             fig.savefig(path, dpi=110)
-        figure: Figure = fig
+        figure: Figure = fig  # pyplot comes in untyped through the optional import
         return figure
