@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 __all__ = ["EpochRecord", "History", "StepRecord"]
 
+# One curve: x values, y values, matplotlib style, label.
+_Series = tuple[list[int], list[Any], str, str]
 # Below this many evaluated epochs, History.plot draws curves over steps instead.
 _FEW_EPOCHS = 5
 
@@ -164,39 +166,50 @@ class History:
         if len(self.records) < _FEW_EPOCHS and self.step_records:
             return self._plot_steps(plt, path, title)
         epochs = [r.epoch for r in self.records]
-        fig, (ax_loss, ax_acc, ax_lr) = plt.subplots(1, 3, figsize=(12, 3.4))
-        ax_loss.plot(epochs, [r.train_loss for r in self.records], "o-", label="train")
+        loss: list[_Series] = [(epochs, [r.train_loss for r in self.records], "o-", "train")]
         if any(r.val_loss is not None for r in self.records):
-            ax_loss.plot(epochs, [r.val_loss for r in self.records], "o-", label="validation")
-        ax_loss.set(title="loss", xlabel="epoch")
-        ax_loss.legend()
-        ax_acc.plot(epochs, [100 * r.train_acc for r in self.records], "o-", label="train")
+            loss.append((epochs, [r.val_loss for r in self.records], "o-", "validation"))
+        acc: list[_Series] = [(epochs, [100 * r.train_acc for r in self.records], "o-", "train")]
         if any(r.val_acc is not None for r in self.records):
             val = [None if r.val_acc is None else 100 * r.val_acc for r in self.records]
-            ax_acc.plot(epochs, val, "o-", label="validation")
-        ax_acc.set(title="accuracy (%)", xlabel="epoch")
-        ax_acc.legend()
-        ax_lr.plot(epochs, [r.lr for r in self.records], "o-")
-        ax_lr.set(title="learning rate (end of epoch)", xlabel="epoch")
-        return self._finish_figure(fig, path, title)
+            acc.append((epochs, val, "o-", "validation"))
+        lr: _Series = (epochs, [r.lr for r in self.records], "o-", "learning rate (end of epoch)")
+        return self._figure(plt, "epoch", loss, acc, lr, path, title)
 
     def _plot_steps(self, plt: Any, path: str | Path | None, title: str) -> Figure:
         """Curves over steps, for runs too short for per-epoch curves."""
         steps = [r.step for r in self.step_records]
-        fig, (ax_loss, ax_acc, ax_lr) = plt.subplots(1, 3, figsize=(12, 3.4))
-        ax_loss.plot(steps, [r.train_loss for r in self.step_records], "-", label="train")
-        ax_loss.set(title="loss", xlabel="step")
-        ax_loss.legend()
+        loss: list[_Series] = [(steps, [r.train_loss for r in self.step_records], "-", "train")]
         evaluated = [r for r in self.records if r.val_acc is not None]
-        ax_acc.plot([r.step for r in self.records], [100 * r.train_acc for r in self.records],
-                    "o", label="train (epoch)")  # fmt: skip
+        acc: list[_Series] = [
+            ([r.step for r in self.records], [100 * r.train_acc for r in self.records], "o",
+             "train (epoch)"),
+        ]  # fmt: skip
         if evaluated:
-            ax_acc.plot([r.step for r in evaluated], [100 * (r.val_acc or 0) for r in evaluated],
-                        "s", label="validation")  # fmt: skip
-        ax_acc.set(title="accuracy (%)", xlabel="step")
-        ax_acc.legend()
-        ax_lr.plot(steps, [r.lr for r in self.step_records], "-")
-        ax_lr.set(title="learning rate", xlabel="step")
+            acc.append(([r.step for r in evaluated], [100 * (r.val_acc or 0) for r in evaluated],
+                        "s", "validation"))  # fmt: skip
+        lr: _Series = (steps, [r.lr for r in self.step_records], "-", "learning rate")
+        return self._figure(plt, "step", loss, acc, lr, path, title)
+
+    def _figure(
+        self,
+        plt: Any,
+        xlabel: str,
+        loss: list[_Series],
+        acc: list[_Series],
+        lr: _Series,
+        path: str | Path | None,
+        title: str,
+    ) -> Figure:
+        """Loss, accuracy and learning-rate panels side by side, saved to ``path``."""
+        fig, (ax_loss, ax_acc, ax_lr) = plt.subplots(1, 3, figsize=(12, 3.4))
+        for ax, series, name in ((ax_loss, loss, "loss"), (ax_acc, acc, "accuracy (%)")):
+            for x, y, style, label in series:
+                ax.plot(x, y, style, label=label)
+            ax.set(title=name, xlabel=xlabel)
+            ax.legend()
+        ax_lr.plot(lr[0], lr[1], lr[2])
+        ax_lr.set(title=lr[3], xlabel=xlabel)
         return self._finish_figure(fig, path, title)
 
     def _finish_figure(self, fig: Any, path: str | Path | None, title: str) -> Figure:
