@@ -109,7 +109,12 @@ def publish(run: Path) -> dict[str, Any]:
             f"`{metrics['recipe']}` recipe of `alnumzoo.fit`"
             + (f" ({_summary(metrics['recipe_detail'])})" if "recipe_detail" in metrics else "")
             + f", budget {metrics['budget']} on "
-            f"{metrics['device']} ({metrics['threads']} thread(s)): {metrics['epochs']} "
+            + (
+                f"{metrics['device']} ({metrics['gpu']}, {metrics.get('note', 'one run')}): "
+                if "gpu" in metrics
+                else f"{metrics['device']} ({metrics['threads']} thread(s)): "
+            )
+            + f"{metrics['epochs']} "
             f"evaluated epochs, {metrics['steps']} steps, {metrics['train_s']} s; weights "
             f"selected: {metrics['selected']}. Command: `{metrics['command']}`. Accuracy is on "
             f"the {metrics['held_out']} split ({metrics['num_samples']} images); `top1_tta` "

@@ -8,6 +8,10 @@ channels-last and bf16 where they measure faster, augmentation and EMA included)
 its epoch record, so neither the probe nor the final evaluation counts.
 
     python benchmarks/throughput.py [--steps 30] [--arch lite_resnet ...] [--json PATH]
+    python benchmarks/throughput.py --device cuda --steps 300   # on a GPU: bf16 autocast
+
+On a GPU both loops keep the data on the device and the clock waits for the device
+(``torch.cuda.synchronize``) before it is read.
 """
 
 from __future__ import annotations
@@ -51,34 +55,47 @@ def synthetic(name: str, n: int) -> InMemoryImageDataset:
     return InMemoryImageDataset(images, targets, labels)
 
 
-def plain_loop(name: str, data: InMemoryImageDataset, batch: int, steps: int) -> float:
+def _wait(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def plain_loop(
+    name: str, data: InMemoryImageDataset, batch: int, steps: int, device: torch.device
+) -> float:
     """Images/s of a plain fp32 NCHW loop with the default recipe's optimizer."""
     torch.manual_seed(0)
-    model = alnumzoo.create_model(name).train()
+    model = alnumzoo.create_model(name).train().to(device)
     recipe = get_recipe("default", alnumzoo.get_model_entry(name).arch)
     optimizer = build_optimizer(model, recipe, recipe.lr)
     loss_fn = torch.nn.CrossEntropyLoss()
+    images, targets = data.images.to(device), data.targets.to(device)
 
     def step(i: int) -> None:
-        rows = torch.arange(i * batch, (i + 1) * batch) % len(data)
-        x = data.images[rows].float().div_(255)
-        loss = loss_fn(model(x), data.targets[rows])
+        rows = torch.arange(i * batch, (i + 1) * batch, device=device) % len(data)
+        x = images[rows].float().div_(255)
+        loss = loss_fn(model(x), targets[rows])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
 
-    step(0)
+    for i in range(3 if device.type == "cuda" else 1):  # cuDNN picks its kernels on the first
+        step(i)
+    _wait(device)
     start = time.perf_counter()
     for i in range(1, steps + 1):
         step(i)
+    _wait(device)
     return batch * steps / (time.perf_counter() - start)
 
 
-def fit_rate(name: str, data: InMemoryImageDataset, steps: int) -> tuple[float, str]:
+def fit_rate(
+    name: str, data: InMemoryImageDataset, steps: int, device: torch.device
+) -> tuple[float, str]:
     """Training images/s of ``fit()`` over ``steps`` steps, and the mode it chose."""
     torch.manual_seed(0)
     model = alnumzoo.create_model(name)
-    history = fit(model, data, max_steps=steps + 1, progress=False)
+    history = fit(model, data, max_steps=steps + 1, progress=False, device=device)
     mode = history.precision + ("+channels_last" if history.channels_last else "")
     return history.records[-1].images_per_s, mode
 
@@ -88,10 +105,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--arch", nargs="*", choices=sorted(CASES), default=sorted(CASES))
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1, ...")
     args = parser.parse_args(argv)
+    device = torch.device(args.device)
+    machine = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"{platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} threads, native bf16: {cpu_has_native_bf16()}"
+    )
     results: dict[str, Any] = {
-        "machine": f"{platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} threads, native bf16: {cpu_has_native_bf16()}",
+        "machine": machine,
+        "device": str(device),
         "torch": torch.__version__,
         "steps": args.steps,
         "archs": {},
@@ -101,10 +126,11 @@ def main(argv: list[str] | None = None) -> int:
         name = CASES[key]
         batch = get_recipe("default", alnumzoo.get_model_entry(name).arch).batch_size
         # A few steps only for the slow 256 px EfficientNet on a CPU.
-        steps = max(3, args.steps // 10) if key == "efficientnet_b2" else args.steps
+        slow = key == "efficientnet_b2" and device.type == "cpu"
+        steps = max(3, args.steps // 10) if slow else args.steps
         data = synthetic(name, batch * (steps + 4))
-        plain = plain_loop(name, data, batch, steps)
-        fitted, mode = fit_rate(name, data, steps)
+        plain = plain_loop(name, data, batch, steps, device)
+        fitted, mode = fit_rate(name, data, steps, device)
         ratio = fitted / plain
         results["archs"][key] = {
             "batch": batch,
