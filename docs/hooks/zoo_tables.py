@@ -35,10 +35,14 @@ def _training_table() -> str:
         t = e.training
         threads = t.get("threads")
         sha = getattr(e.weights, "sha256", "")
+        where = (
+            f"{t['gpu']}"
+            if "gpu" in t
+            else f"{t.get('device')} ({threads} thread{'s' if threads != 1 else ''})"
+        )
         rows.append(
             f"| `{e.name}` | {t.get('held_out')}, {t.get('num_samples', 0):,} images "
-            f"| {t.get('recipe')} recipe, {t.get('budget')} on {t.get('device')} "
-            f"({threads} thread{'s' if threads != 1 else ''}), {t.get('epochs')} epochs, "
+            f"| {t.get('recipe')} recipe, {t.get('budget')} on {where}, {t.get('epochs')} epochs, "
             f"TTA {t.get('tta')} | `{sha[:16]}` |"
         )
     return "\n".join(rows) if len(rows) > 2 else ""

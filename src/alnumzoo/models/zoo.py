@@ -37,7 +37,7 @@ _RESULT_KEYS = ("top1", "top1_tta", "mflops", "cpu_img_s")
 _TRAINING_KEYS = (
     "recipe", "budget", "device", "threads", "train_s", "epochs", "steps", "selected",
     "held_out", "num_samples", "tta", "command", "most_confused", "recipe_detail",
-    "precision", "channels_last", "font_families",
+    "precision", "channels_last", "font_families", "gpu",
 )  # fmt: skip
 
 
