@@ -29,7 +29,7 @@ import alnumzoo
 from alnumzoo.data import InMemoryImageDataset
 from alnumzoo.training import fit, get_recipe
 from alnumzoo.training.cpu_speed import cpu_has_native_bf16
-from alnumzoo.training.fit import build_optimizer
+from alnumzoo.training.optim import build_optimizer
 
 # (registry name, images in the synthetic set): enough for an epoch longer than the steps.
 CASES: dict[str, str] = {

@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         "recipe_detail": {
             k: v
             for k, v in asdict(get_recipe(variant.recipe, variant.arch)).items()
-            if k not in ("name", "description", "extra")
+            if k not in ("name", "description")
         },
         "budget": budget,
         "device": history.device,

@@ -71,7 +71,8 @@ def test_fit_records_the_probe_and_resume_keeps_its_choice(
         calls.append(x.shape[0])
         return CpuExecution(True, None, {"fp32": 1.0, "fp32+channels_last": 2.0})
 
-    monkeypatch.setattr(sys.modules["alnumzoo.training.fit"], "probe_cpu_execution", fake_probe)
+    cpu_speed = sys.modules["alnumzoo.training.cpu_speed"]
+    monkeypatch.setattr(cpu_speed, "probe_cpu_execution", fake_probe)
     ck = tmp_path / "run.pt"
     torch.manual_seed(0)
     model = alnumzoo.create_model("cifar_cnn")
@@ -98,7 +99,7 @@ def test_short_runs_skip_the_probe(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: object, **kwargs: object) -> CpuExecution:
         raise AssertionError("a short run must not pay for the probe")
 
-    monkeypatch.setattr(sys.modules["alnumzoo.training.fit"], "probe_cpu_execution", fail)
+    monkeypatch.setattr(sys.modules["alnumzoo.training.cpu_speed"], "probe_cpu_execution", fail)
     history = fit(alnumzoo.create_model("cifar_cnn"), tiny_cifar(64), epochs=1, progress=False)
     assert history.precision == "fp32"
     assert not history.channels_last

@@ -352,8 +352,8 @@ def test_slow_validation_cannot_eat_the_budget(monkeypatch: pytest.MonkeyPatch) 
     """An evaluation estimated at longer than the budget reserves at most a quarter of it,
     with a warning, so the run still trains for most of its budget."""
     # The package re-exports the function under the module's name, so go through sys.modules.
-    fit_module = sys.modules["alnumzoo.training.fit"]
-    monkeypatch.setattr(fit_module, "_estimate_eval_s", lambda *a, **k: 1000.0)
+    loop_module = sys.modules["alnumzoo.training.loop"]
+    monkeypatch.setattr(loop_module, "estimate_eval_s", lambda *a, **k: 1000.0)
     with pytest.warns(UserWarning, match="final evaluation is estimated at 1000 s"):
         history = fit(cifar_model(), tiny_cifar(256), tiny_cifar(32, 1), budget=4,
                       batch_size=32, progress=False)  # fmt: skip

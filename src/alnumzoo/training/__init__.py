@@ -8,8 +8,9 @@ from alnumzoo.training.checkpoint import (
 )
 from alnumzoo.training.device import autocast_dtype, resolve_device
 from alnumzoo.training.evaluate import EvalResult, evaluate
-from alnumzoo.training.fit import NonFiniteLossError, TrainingInterrupted, build_optimizer, fit
+from alnumzoo.training.fit import NonFiniteLossError, TrainingInterrupted, fit
 from alnumzoo.training.history import EpochRecord, History, StepRecord
+from alnumzoo.training.optim import build_optimizer
 from alnumzoo.training.predict import Prediction, load_image, predict
 from alnumzoo.training.recipes import RECIPES, Recipe, get_recipe, list_recipes
 from alnumzoo.training.schedule import ProgressLR, lr_factor_fn

@@ -1,14 +1,28 @@
-"""Wall-clock budgets: parsing ``"15m"``-style strings and a clock that is honest on CUDA."""
+"""Wall-clock budgets: parsing ``"15m"``-style strings, a clock that is honest on CUDA, and
+the plan that turns a budget into training progress with room kept for the final evaluation."""
 
 from __future__ import annotations
 
 import math
 import re
 import time
+import warnings
+from collections.abc import Callable
+from typing import Any
 
 import torch
+from torch import nn
 
-__all__ = ["BudgetClock", "parse_budget"]
+from alnumzoo.training.device import autocast
+
+__all__ = ["BudgetClock", "BudgetPlan", "estimate_eval_s", "parse_budget"]
+
+# The largest share of a budget held back for the final evaluation and checkpoint.
+MAX_RESERVE = 0.25
+# Overrun allowed before the final evaluation is cut to a validation sample, and the smallest
+# sample it is cut to.
+FINAL_SLACK = 0.05
+MIN_FINAL_IMAGES = 256
 
 _UNITS = {"": 1.0, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(h|min|m|sec|s|)")
@@ -66,3 +80,99 @@ class BudgetClock:
         if sync and self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         return self.already_spent + time.perf_counter() - self._start
+
+
+@torch.no_grad()
+def estimate_eval_s(
+    model: nn.Module, val_loader: Any, passes: int, cast: torch.dtype | None
+) -> float:
+    """Seconds ``passes`` evaluations of ``val_loader`` will take, from one timed batch, so a
+    budget keeps room for the final evaluation from the start."""
+    x, _ = next(iter(val_loader))
+    val_loader.load_state_dict({**val_loader.state_dict(), "epoch": 0, "batch": 0})
+    was = model.training
+    model.eval()
+    device = x.device
+    clock = BudgetClock(device)
+    with autocast(device, cast):
+        model(x)
+    per_batch = clock.elapsed()
+    model.train(was)
+    return per_batch * len(val_loader) * passes + 1.0
+
+
+class BudgetPlan:
+    """How a run spends its budget: the progress through the run (which drives the learning
+    rate schedule), the share kept back for the final evaluation, and how much of the
+    validation set that evaluation can afford.
+
+    Without a budget, progress is simply steps over ``total_steps``.
+
+    Args:
+        clock: The run's clock.
+        budget_s: The budget in seconds, or ``None``.
+        reserve: Seconds kept for the final evaluation and checkpoint (default 2% of the
+            budget; the measured evaluation cost is kept when larger, up to a quarter).
+        total_steps: Steps of an epoch-bounded run (also a cap under a budget).
+        agree: Combines a progress value over processes (the slowest rank decides).
+    """
+
+    def __init__(
+        self,
+        clock: BudgetClock,
+        budget_s: float | None,
+        *,
+        reserve: float | None,
+        total_steps: int | None,
+        agree: Callable[[float], float] = lambda p: p,
+    ) -> None:
+        self.clock = clock
+        self.budget_s = budget_s
+        self.reserve_s = reserve if reserve is not None else 0.02 * (budget_s or 0.0)
+        self.total_steps = total_steps
+        self.eval_cost = 0.0
+        self._agree = agree
+
+    def expect_evaluation(self, seconds: float) -> None:
+        """Record what the final evaluation is expected to cost, warning when it cannot fit."""
+        self.eval_cost = seconds
+        if self.budget_s is not None and seconds > MAX_RESERVE * self.budget_s:
+            warnings.warn(
+                f"the final evaluation is estimated at {seconds:.0f} s of the "
+                f"{self.budget_s:.0f} s budget for the whole validation set; at most "
+                f"{MAX_RESERVE:.0%} is reserved for it, so it will score a class-balanced sample "
+                "of the validation set (History.final_eval_images says how many)",
+                stacklevel=5,
+            )
+
+    def progress(self, step: int, sync: bool = True) -> float:
+        """Fraction of the run done (1.0 and more: stop)."""
+        if self.budget_s is None:
+            assert self.total_steps is not None
+            return step / self.total_steps
+        # Never let evaluation eat the budget: a slow validation set makes the run end late
+        # rather than train for almost nothing.
+        kept = min(max(self.reserve_s, self.eval_cost), MAX_RESERVE * self.budget_s)
+        p = self.clock.elapsed(sync) / max(self.budget_s - kept, 1e-9)
+        if self.total_steps is not None:
+            p = max(p, step / self.total_steps)
+        return self._agree(p)
+
+    def seconds_left(self) -> float | None:
+        """Budget left (``None`` without a budget); reads the clock without synchronising."""
+        if self.budget_s is None:
+            return None
+        return max(0.0, self.budget_s - self.clock.elapsed(False))
+
+    def affordable_final_images(self, val_images: int, passes: int) -> int | None:
+        """How many validation images the final evaluation can score in what is left of the
+        budget (plus a small slack): ``None`` when all of them fit, else a sample size (at
+        least ``MIN_FINAL_IMAGES``)."""
+        if self.budget_s is None:
+            return None
+        per_image = max(self.eval_cost - 1.0, 1e-6) / passes / val_images
+        left = (1 + FINAL_SLACK) * self.budget_s - self.clock.elapsed()
+        affordable = int(left / (passes * per_image))
+        if affordable >= val_images:
+            return None
+        return max(affordable, MIN_FINAL_IMAGES)

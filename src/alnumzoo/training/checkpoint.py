@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import io
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
+from torch.optim.swa_utils import AveragedModel
 
 from alnumzoo._atomic import atomic_write
+from alnumzoo.training.history import History
+from alnumzoo.training.recipes import Recipe
 
 __all__ = [
     "CHECKPOINT_FORMAT",
     "CheckpointError",
+    "TrainState",
     "data_fingerprint",
     "load_checkpoint",
     "save_checkpoint",
@@ -87,3 +93,138 @@ def data_fingerprint(data: object) -> str:
     else:
         digest.update(f"{type(data).__qualname__}:{len(data)}".encode())  # type: ignore[arg-type]
     return digest.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with tuples as lists, so recipe fields compare equal however they were stored."""
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _recipe_fields(recipe: Recipe) -> dict[str, Any]:
+    return asdict(recipe)
+
+
+@dataclass
+class TrainState:
+    """Everything a run needs to continue exactly where it stopped: the objects being trained
+    and the run's bookkeeping.
+
+    [`state_dict`][alnumzoo.training.checkpoint.TrainState.state_dict] gives what
+    [`save_checkpoint`][alnumzoo.training.checkpoint.save_checkpoint] writes;
+    [`load_state_dict`][alnumzoo.training.checkpoint.TrainState.load_state_dict] checks that a
+    checkpoint belongs to this run before restoring it.
+
+    Attributes:
+        arch: Architecture name, checked on resume.
+        recipe: The recipe; a checkpoint written with another one is refused.
+        run: The run's identity (batch size, learning rate, training set size and
+            fingerprint); a checkpoint started with other values is refused unless resumed
+            anyway.
+        execution: Memory format and precision the run uses.
+        model, optimizer, scheduler, scaler, loader: What is trained and how.
+        ema, swa: Weight averages, if the recipe keeps them.
+        step: Optimizer steps done.
+        best_acc, best_epoch, best_state: The best validation accuracy so far, its epoch and
+            the weights that reached it.
+        history: The run's history.
+    """
+
+    arch: str
+    recipe: Recipe
+    run: dict[str, Any]
+    execution: dict[str, Any]
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    scaler: torch.amp.GradScaler
+    loader: Any
+    history: History
+    ema: AveragedModel | None = None
+    swa: AveragedModel | None = None
+    step: int = 0
+    best_acc: float = -1.0
+    best_epoch: int | None = None
+    best_state: dict[str, torch.Tensor] | None = field(default=None, repr=False)
+
+    def state_dict(self, *, spent_s: float, device: torch.device) -> dict[str, Any]:
+        """The checkpoint contents, with ``spent_s`` seconds of budget spent."""
+        return {
+            "arch": self.arch,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "swa": self.swa.state_dict() if self.swa is not None else None,
+            "loader": self.loader.state_dict(),
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+            },
+            "step": self.step,
+            "spent_s": spent_s,
+            "best_acc": self.best_acc,
+            "best_epoch": self.best_epoch,
+            "best_state": self.best_state,
+            "history": self.history.to_dict(),
+            "recipe": _recipe_fields(self.recipe),
+            "execution": self.execution,
+            "run": self.run,
+        }
+
+    def check_resumable(self, state: dict[str, Any], source: str | Path, *, anyway: bool) -> None:
+        """Refuse a checkpoint written for another architecture, recipe or run.
+
+        Raises:
+            CheckpointError: naming what differs.
+        """
+        if state.get("arch") != self.arch:
+            raise CheckpointError(
+                f"{source} was written for {state.get('arch')!r}, not {self.arch!r}"
+            )
+        written = state.get("recipe", {})
+        current = _recipe_fields(self.recipe)
+        changed = sorted(
+            k for k in current if k in written and _plain(written[k]) != _plain(current[k])
+        )
+        if changed:
+            raise CheckpointError(
+                f"{source} was written with a different recipe ({', '.join(changed)} "
+                f"differ); resume with the recipe it was started with"
+            )
+        started = state.get("run")
+        if started is None or anyway:
+            return
+        differ = [
+            f"{k}: {started[k]} then, {now} now"
+            for k, now in self.run.items()
+            if k in started and started[k] != now
+        ]
+        if differ:
+            raise CheckpointError(
+                f"{source} was started with other settings ({'; '.join(differ)}); "
+                "resume with the same ones, or pass resume_anyway=True to continue anyway"
+            )
+
+    def load_state_dict(self, state: dict[str, Any], device: torch.device) -> None:
+        """Restore a checkpoint (checked with
+        [`check_resumable`][alnumzoo.training.checkpoint.TrainState.check_resumable] first)."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        if self.ema is not None and state.get("ema") is not None:
+            self.ema.load_state_dict(state["ema"])
+        if self.swa is not None and state.get("swa") is not None:
+            self.swa.load_state_dict(state["swa"])
+        self.loader.load_state_dict(state["loader"])
+        torch.set_rng_state(state["rng"]["torch"].cpu())
+        if device.type == "cuda" and state["rng"].get("cuda") is not None:
+            torch.cuda.set_rng_state(state["rng"]["cuda"].cpu(), device)
+        self.step = int(state["step"])
+        self.best_acc = float(state["best_acc"])
+        self.best_epoch = state["best_epoch"]
+        self.best_state = state["best_state"]
+        self.history = History.from_dict(state["history"])

@@ -12,11 +12,13 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.data import Dataset
 
-__all__ = ["CpuExecution", "cpu_has_native_bf16", "probe_cpu_execution"]
+__all__ = ["CpuExecution", "choose_cpu_execution", "cpu_has_native_bf16", "probe_cpu_execution"]
 
 # A candidate must beat plain fp32 NCHW by this much to be chosen, so timing noise between
 # two near-equal options never flips a run into a less-tested mode.
@@ -141,3 +143,37 @@ def probe_cpu_execution(
     chosen = CpuExecution(channels_last=cl, autocast_dtype=dtype, images_per_s=measured)
     _cache[key] = chosen
     return chosen
+
+
+def choose_cpu_execution(
+    model: nn.Module,
+    train: Dataset[Any],
+    batch_size: int,
+    channels_last: bool | str,
+    amp: bool | str,
+    kept: dict[str, Any] | None,
+    *,
+    probe: bool,
+) -> CpuExecution:
+    """Memory format and precision for training ``model`` on the CPU.
+
+    A resumed run keeps its checkpoint's choice (``kept``); ``"auto"`` settings are measured
+    with [`probe_cpu_execution`][alnumzoo.training.cpu_speed.probe_cpu_execution] when ``probe``
+    is set (runs long enough to repay the probe's few seconds) and are plain fp32 NCHW
+    otherwise.
+    """
+    if kept is not None:
+        dtype = torch.bfloat16 if kept["precision"] == "bf16" else None
+        return CpuExecution(channels_last=bool(kept["channels_last"]), autocast_dtype=dtype)
+    force_cl = None if channels_last == "auto" else bool(channels_last)
+    force_bf16 = None if amp == "auto" else bool(amp)
+    if not probe or len(train) == 0:  # type: ignore[arg-type]
+        return CpuExecution(
+            channels_last=bool(force_cl), autocast_dtype=torch.bfloat16 if force_bf16 else None
+        )
+    sample, _ = train[0]
+    shape = (batch_size, *torch.as_tensor(sample).shape)
+    with torch.random.fork_rng(devices=[]):
+        x = torch.rand(shape)
+    y = torch.zeros(batch_size, dtype=torch.long)
+    return probe_cpu_execution(model, x, y, channels_last=force_cl, bf16=force_bf16)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,8 +14,13 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from alnumzoo.training.history import History
+
 if TYPE_CHECKING:
-    from alnumzoo.training.history import History
+    from alnumzoo.training.options import FitOptions
+
+#: What launch_local runs in each process: ``target(model, train, val, options)``.
+FitTarget = Callable[[torch.nn.Module, Any, Any, "FitOptions"], History]
 
 __all__ = ["DistInfo", "average_buffers", "init_distributed", "launch_local", "max_across_ranks"]
 
@@ -97,39 +103,36 @@ def _free_port() -> int:
 
 
 def _worker(
-    rank: int, world_size: int, port: int, model: torch.nn.Module, train: Any, val: Any,
-    options: dict[str, Any], result: str,
+    rank: int, world_size: int, port: int, target: FitTarget, model: torch.nn.Module,
+    train: Any, val: Any, options: FitOptions, result: str,
 ) -> None:  # fmt: skip
     os.environ.update(
         RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world_size),
         MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
     )  # fmt: skip
-    from alnumzoo.training.fit import fit
-
-    history = fit(model, train, val, **options)
+    history = target(model, train, val, options)
     if rank == 0:
         torch.save({"state": model.state_dict(), "history": history.to_dict()}, result)
 
 
 def launch_local(
-    model: torch.nn.Module, train: Any, val: Any, options: dict[str, Any], nprocs: int
+    target: FitTarget, model: torch.nn.Module, train: Any, val: Any, options: FitOptions
 ) -> History:
-    """Run [`alnumzoo.fit`][alnumzoo.training.fit.fit] in ``nprocs`` spawned processes on this
-    machine (DDP over 127.0.0.1) and load rank 0's trained weights back into ``model``.
+    """Run ``target`` (``fit``'s per-process run) in ``options.devices`` spawned processes on
+    this machine (DDP over 127.0.0.1) and load rank 0's trained weights back into ``model``.
 
-    Model and data are pickled to each process, so they must be picklable (alnumzoo's models
-    and in-memory data sets are).
+    The target, model, data and options are pickled to each process, so they must be
+    picklable (alnumzoo's models and in-memory data sets are).
     """
-    from alnumzoo.training.history import History
-
-    if options.get("device", "auto") != "cpu" and torch.cuda.is_available():
+    nprocs = options.devices or 1
+    if str(options.device) != "cpu" and torch.cuda.is_available():
         nprocs = min(nprocs, torch.cuda.device_count())
     with tempfile.TemporaryDirectory() as tmp:
         result = str(Path(tmp) / "rank0.pt")
         # torch.multiprocessing.spawn ships without type annotations.
         mp.spawn(  # type: ignore[attr-defined,no-untyped-call]
             _worker,
-            args=(nprocs, _free_port(), model, train, val, options, result),
+            args=(nprocs, _free_port(), target, model, train, val, options, result),
             nprocs=nprocs,
             join=True,
         )

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-__all__ = ["RECIPES", "Recipe", "TTAMode", "get_recipe", "list_recipes"]
+__all__ = ["RECIPES", "Recipe", "get_recipe", "list_recipes"]
 
 OptimizerName = Literal["sgd", "adam", "adamw"]
 ScheduleName = Literal["linear", "cosine", "constant", "step", "phases"]
-#: Test-time augmentation: ``"flip"`` averages an image and its mirror, ``"shift"`` the image
-#: and four one-pixel shifts (for characters, which must never be mirrored), ``"crops"`` ten
-#: random resized crops (report 003), ``None`` the plain image.
-TTAMode = Literal["flip", "shift", "crops"] | None
 
 
 @dataclass(frozen=True)
@@ -47,7 +43,9 @@ class Recipe:
             a preset, ``"dataset"`` leaves augmentation to the data set's own transform (for
             data sets too large to keep in memory), ``None`` turns it off.
         tta: Test-time augmentation for the final evaluation, ``"auto"`` (the data set's
-            default) or a `TTAMode`.
+            default), ``"flip"`` (an image and its mirror), ``"shift"`` (the image and four
+            one-pixel shifts, for characters, which must never be mirrored), ``"crops"`` (ten
+            random resized crops, report 003) or ``None`` (the plain image).
         grad_clip: Clip the gradient norm to this value, or ``None``.
         keep_best: Return the weights that scored best on validation (the reports' practice)
             rather than the last ones.
@@ -76,7 +74,6 @@ class Recipe:
     grad_clip: float | None = None
     keep_best: bool = True
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def with_overrides(self, **changes: Any) -> Recipe:
         """A copy with some fields changed (unknown names raise ``TypeError``)."""

@@ -1,0 +1,398 @@
+"""The training loop of fit(): set up a run, then epochs of steps, evaluations and
+checkpoints until a stop rule fires, then the selection of the weights handed back."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from alnumzoo.training.budget import BudgetClock, BudgetPlan, estimate_eval_s
+from alnumzoo.training.checkpoint import (
+    TrainState,
+    data_fingerprint,
+    load_checkpoint,
+    save_checkpoint,
+)
+from alnumzoo.training.device import autocast
+from alnumzoo.training.distributed import DistInfo, average_buffers, max_across_ranks
+from alnumzoo.training.evaluate import EvalResult, evaluate, require_matching_classes
+from alnumzoo.training.execution import choose_execution, forward_model
+from alnumzoo.training.history import EpochRecord, History, StepRecord
+from alnumzoo.training.loaders import make_loader, resolve_augment, validation_sample
+from alnumzoo.training.optim import build_optimizer, ema_model, swa_model
+from alnumzoo.training.options import FitOptions
+from alnumzoo.training.progress import TrainingBar
+from alnumzoo.training.recipes import get_recipe
+from alnumzoo.training.schedule import ProgressLR, lr_factor_fn
+from alnumzoo.training.selection import select_weights, state_copy
+from alnumzoo.training.tta import default_tta, tta_views
+
+__all__ = ["NonFiniteLossError", "Trainer", "TrainingInterrupted"]
+
+# On CUDA the clock is synchronised every few steps only: a sync per step would stall the
+# launch queue, which is most of the time for models this small.
+_CUDA_SYNC_EVERY = 8
+_STEP_RECORDS_PER_EPOCH = 20
+
+
+class NonFiniteLossError(RuntimeError):
+    """The training loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on Ctrl-C or SIGTERM after writing a checkpoint to resume from."""
+
+
+@dataclass
+class _Tally:
+    """Running sums of one epoch (tensors stay on the device until they are read)."""
+
+    epoch: int
+    start: float
+    loss_sum: torch.Tensor
+    correct: torch.Tensor
+    seen: int = 0
+    logged: tuple[float, int] = (0.0, 0)  # loss sum and images at the last step record
+
+
+class Trainer:
+    """One process's run: set-up in ``__init__``, then ``run`` trains epoch by epoch until
+    the plan, a target, ``max_steps`` or a signal stops it."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        train: Dataset[Any],
+        val: Dataset[Any] | None,
+        options: FitOptions,
+        device: torch.device,
+        info: DistInfo,
+        stop_flag: list[str],
+    ) -> None:
+        self.train_data, self.val_data, self.options = train, val, options
+        self.device, self.info, self.stop_flag = device, info, stop_flag
+        arch = str(getattr(model, "arch", type(model).__name__.lower()))
+        rec = self.recipe = get_recipe(options.recipe, arch)
+        if options.target is not None and val is None:
+            raise ValueError("target needs validation data (val=...)")
+        if len(train) == 0:  # type: ignore[arg-type]
+            raise ValueError("the training set is empty")
+        if val is not None and len(val) == 0:  # type: ignore[arg-type]
+            raise ValueError("the validation set is empty; pass val=None to train without one")
+        require_matching_classes(model, getattr(train, "labels", None), "training")
+        budget_s = options.budget_s
+        epochs = (
+            options.epochs if options.epochs is not None else (None if budget_s else rec.epochs)
+        )
+        bs = options.batch_size or rec.batch_size
+        # A different batch size keeps the recipe's rate per image (the linear scaling rule).
+        base_lr = options.lr if options.lr is not None else rec.lr * bs / rec.batch_size
+        labels = getattr(train, "labels", None) or getattr(model, "labels", None)
+        self.tta = default_tta(labels) if rec.tta == "auto" else rec.tta
+        self.passes = tta_views(self.tta) + 2  # final evaluation: raw, averaged, then TTA
+        resume_from = options.resume_from
+        saved = load_checkpoint(resume_from, map_location=device) if resume_from else None
+        # The clock starts before any set-up work (the CPU probe included): a budget is wall time.
+        clock = BudgetClock(device, already_spent=float(saved["spent_s"]) if saved else 0.0)
+
+        torch.manual_seed(options.seed)
+        model.to(device)
+        self.channels_last, self.cast, probe_rates = choose_execution(
+            model, train, bs, epochs, options, device, info, saved
+        )
+        if self.channels_last:
+            model.to(memory_format=torch.channels_last)
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        self.augment = resolve_augment(rec.augment, labels)
+        train_loader = self._loader(train, bs, training=True)
+        self.val_loader = self._loader(val, options.eval_batch_size) if val is not None else None
+        self.eval_loader = self.val_loader  # the final evaluation may score a sample
+        if len(train_loader) == 0:
+            raise ValueError("the training set is empty")
+        self.log_every = max(1, len(train_loader) // _STEP_RECORDS_PER_EPOCH)
+        total_steps = epochs * len(train_loader) if epochs is not None else None
+
+        optimizer = build_optimizer(model, rec, base_lr)
+        factor = lr_factor_fn(
+            rec.schedule, warmup=rec.warmup, total_epochs=float(epochs or rec.epochs),
+            step_epochs=rec.step_epochs, step_gamma=rec.step_gamma, phases=rec.phases,
+            base_lr=base_lr,
+        )  # fmt: skip
+        precision = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.cast]
+        history = History(
+            budget_s=budget_s, device=str(device), recipe=rec.name, precision=precision,
+            channels_last=self.channels_last,
+            cpu_probe={k: round(v, 1) for k, v in probe_rates.items()},
+            world_size=info.world_size,
+        )  # fmt: skip
+        self.state = TrainState(
+            arch=arch,
+            recipe=rec,
+            run={
+                "batch_size": bs,
+                "lr": base_lr,
+                "train_size": len(train),  # type: ignore[arg-type]
+                "train_fingerprint": data_fingerprint(train),
+            },
+            execution={"channels_last": self.channels_last, "precision": precision},
+            model=model,
+            optimizer=optimizer,
+            scheduler=ProgressLR(optimizer, factor),
+            scaler=torch.amp.GradScaler("cuda", enabled=self.cast == torch.float16),
+            loader=train_loader,
+            history=history,
+            ema=ema_model(model, rec),
+            swa=swa_model(model, rec),
+        )
+        if saved is not None and resume_from:
+            self.state.check_resumable(saved, resume_from, anyway=options.resume_anyway)
+            self.state.load_state_dict(saved, device)
+        self.forward_model = forward_model(model, options, device, info)
+        self.plan = BudgetPlan(
+            clock, budget_s, reserve=options.reserve, total_steps=total_steps,
+            agree=lambda p: max_across_ranks(p, info, device),
+        )  # fmt: skip
+        if budget_s is not None and self.val_loader is not None:
+            cost = estimate_eval_s(model, self.val_loader, self.passes, self.cast)
+            self.plan.expect_evaluation(cost)
+        self.criterion = nn.CrossEntropyLoss(label_smoothing=rec.label_smoothing)
+        self.stopping = False
+        self.last_sync = self.state.step
+        self.last_eval: tuple[int, float] | None = None
+
+    def run(self) -> History:
+        """Train until a stop rule fires, then hand back the selected weights."""
+        state = self.state
+        bar = TrainingBar(
+            f"{state.arch} ({self.recipe.name})",
+            enabled=self.options.progress and self.info.is_main,
+        )
+        stop_reason = ""
+        p = self.plan.progress(state.step) if state.step else 0.0
+        try:
+            while not stop_reason:
+                stop_reason, p, tally = self._train_epoch(bar, p)
+                stop_reason = self._end_epoch(stop_reason, p, tally)
+        finally:
+            bar.close()
+        state.history.stop_reason = stop_reason
+        state.history.steps = state.step
+        if stop_reason != "max_steps":  # a max_steps piece keeps the raw weights for the next
+            # The evaluation at the stop scored the EMA weights (or the raw ones without EMA).
+            scored = "ema" if state.ema is not None else "final"
+            last = self.last_eval
+            known = {scored: last[1]} if last is not None and last[0] == state.step else {}
+            select_weights(
+                state,
+                keep_best=self.recipe.keep_best,
+                run_eval=self._evaluate if self.val_loader is not None else None,
+                tta=self.tta,
+                known=known,
+            )
+        state.history.total_s = self.plan.clock.elapsed()
+        # Weights go back to the standard layout: safetensors and most user code expect it.
+        state.model.to(memory_format=torch.contiguous_format)
+        state.model.eval()
+        return state.history
+
+    def _train_epoch(self, bar: TrainingBar, p: float) -> tuple[str, float, _Tally]:
+        state, rec, device = self.state, self.recipe, self.device
+        model, optimizer, scaler = state.model, state.optimizer, state.scaler
+        model.train()
+        tally = _Tally(
+            epoch=state.loader.epoch + 1,
+            start=self.plan.clock.elapsed(),
+            loss_sum=torch.zeros((), device=device),
+            correct=torch.zeros((), device=device, dtype=torch.int64),
+        )
+        for x, y in state.loader:
+            with autocast(device, self.cast):
+                logits = self.forward_model(x)
+                loss = self.criterion(logits.float(), y)
+            scaler.scale(loss).backward()
+            if rec.grad_clip is not None:
+                scaler.unscale_(optimizer)
+                nn.utils.clip_grad_norm_(model.parameters(), rec.grad_clip)
+            scaler.step(optimizer)
+            scaler.update()
+            optimizer.zero_grad(set_to_none=True)
+            if state.ema is not None:
+                state.ema.update_parameters(model)
+            state.step += 1
+            tally.loss_sum += loss.detach() * len(y)
+            tally.correct += (logits.detach().argmax(1) == y).sum()
+            tally.seen += len(y)
+            if state.step % self.log_every == 0:
+                self._record_step(tally)
+            sync = device.type != "cuda" or state.step - self.last_sync >= _CUDA_SYNC_EVERY
+            if sync:
+                self.last_sync = state.step
+                self._check_finite(tally, loss)
+            p = self.plan.progress(state.step, sync)
+            state.scheduler.set_progress(p)
+            state.scheduler.step()
+            if sync and bar.enabled:
+                self._show(bar, p, tally)
+            if self.stop_flag:
+                return "", p, tally
+            if p >= 1.0:
+                steps_left = self.plan.total_steps is None or state.step < self.plan.total_steps
+                return ("budget" if self.plan.budget_s and steps_left else "epochs"), p, tally
+            if self.options.max_steps is not None and state.step >= self.options.max_steps:
+                return "max_steps", p, tally
+        return "", p, tally
+
+    def _end_epoch(self, stop_reason: str, p: float, tally: _Tally) -> str:
+        state, options, rec = self.state, self.options, self.recipe
+        if self.stop_flag:
+            self._write_checkpoint()
+            raise TrainingInterrupted(
+                f"training stopped by {self.stop_flag[0]} at step {state.step}"
+                + (
+                    f"; resume with resume={str(options.checkpoint)!r}"
+                    if options.checkpoint
+                    else ""
+                )
+            )
+        if state.swa is not None and rec.swa_start is not None and p >= rec.swa_start:
+            state.swa.update_parameters(state.model)
+        for synced in (state.model, state.ema.module if state.ema is not None else None):
+            if synced is not None:
+                average_buffers(synced, self.info)
+        epoch_done = state.loader.state_dict()["batch"] == 0
+        train_s = self.plan.clock.elapsed() - tally.start
+        val_loss = val_acc = None
+        eval_s = 0.0
+        if self.val_loader is not None and (
+            stop_reason or tally.epoch % options.eval_every == 0 or not epoch_done
+        ):
+            val_loss, val_acc, eval_s = self._validate(tally.epoch, final=bool(stop_reason))
+            if options.target is not None and val_acc >= options.target and not stop_reason:
+                stop_reason = "target"
+        state.history.records.append(
+            EpochRecord(
+                epoch=tally.epoch,
+                step=state.step,
+                lr=float(state.optimizer.param_groups[0]["lr"]),
+                train_loss=float(tally.loss_sum) / max(tally.seen, 1),
+                train_acc=float(tally.correct) / max(tally.seen, 1),
+                val_loss=val_loss,
+                val_acc=val_acc,
+                images_per_s=tally.seen * self.info.world_size / max(train_s, 1e-9),
+                train_s=train_s,
+                eval_s=eval_s,
+                elapsed_s=self.plan.clock.elapsed(),
+            )
+        )
+        if not stop_reason and options.max_steps is not None and state.step >= options.max_steps:
+            stop_reason = "max_steps"
+        total_steps = self.plan.total_steps
+        if not stop_reason and total_steps is not None and state.step >= total_steps:
+            stop_reason = "epochs"
+        self._write_checkpoint()
+        return stop_reason
+
+    def _validate(self, epoch: int, *, final: bool) -> tuple[float, float, float]:
+        """Score the averaged (or raw) weights: (loss, accuracy, seconds)."""
+        state, clock = self.state, self.plan.clock
+        if final:
+            self.stopping = True
+            self.eval_loader = self._final_eval_loader()
+        scored = state.ema.module if state.ema is not None else state.model
+        t0 = clock.elapsed()
+        result = self._evaluate(scored)
+        eval_s = clock.elapsed() - t0
+        if self.eval_loader is self.val_loader:
+            self.plan.eval_cost = eval_s * self.passes + 1.0
+        self.last_eval = (state.step, result.accuracy)
+        if result.accuracy > state.best_acc:
+            state.best_acc, state.best_epoch = result.accuracy, epoch
+            state.best_state = state_copy(scored)
+        return result.loss, result.accuracy, eval_s
+
+    def _evaluate(self, module: nn.Module, mode: str | None = None) -> EvalResult:
+        assert self.eval_loader is not None
+        label = "final evaluation" if self.stopping else "validation"
+        return evaluate(
+            module,
+            self.eval_loader,
+            tta=mode,
+            device=self.device,
+            autocast_dtype=self.cast,
+            progress=label if self.options.progress and self.info.is_main else False,
+        )
+
+    def _final_eval_loader(self) -> Any:
+        """All the validation data when its evaluation fits in what is left of the budget,
+        else a class-balanced sample that does, so a budget holds with its final evaluation."""
+        val = self.val_data
+        if val is None or self.val_loader is None:
+            return self.val_loader
+        size = self.plan.affordable_final_images(len(val), self.passes)  # type: ignore[arg-type]
+        if size is None:
+            return self.val_loader
+        sample = validation_sample(val, size)
+        self.state.history.final_eval_images = len(sample)  # type: ignore[arg-type]
+        return self._loader(sample, self.options.eval_batch_size)
+
+    def _loader(self, data: Dataset[Any], batch_size: int, *, training: bool = False) -> Any:
+        return make_loader(
+            data,
+            batch_size,
+            train=training,
+            augment=self.augment if training else None,
+            device=self.device,
+            seed=self.options.seed,
+            channels_last=self.channels_last,
+            rank=self.info.rank,
+            world_size=self.info.world_size,
+            workers=self.options.workers,
+        )
+
+    def _record_step(self, tally: _Tally) -> None:
+        total = float(tally.loss_sum)
+        self.state.history.step_records.append(
+            StepRecord(
+                step=self.state.step,
+                elapsed_s=self.plan.clock.elapsed(False),
+                train_loss=(total - tally.logged[0]) / max(tally.seen - tally.logged[1], 1),
+                lr=float(self.state.optimizer.param_groups[0]["lr"]),
+            )
+        )
+        tally.logged = (total, tally.seen)
+
+    def _check_finite(self, tally: _Tally, loss: torch.Tensor) -> None:
+        if math.isfinite(float(tally.loss_sum)):
+            return
+        checkpoint = self.options.checkpoint
+        raise NonFiniteLossError(
+            f"training loss became {float(loss.detach()):.4g} at step {self.state.step} (epoch "
+            f"{tally.epoch}); lower the learning rate or check the data. "
+            + (
+                f"The last good checkpoint is {checkpoint}."
+                if checkpoint is not None
+                else "No checkpoint was being written."
+            )
+        )
+
+    def _show(self, bar: TrainingBar, p: float, tally: _Tally) -> None:
+        seconds = max(self.plan.clock.elapsed(False) - tally.start, 1e-9)
+        bar.show(
+            p,
+            epoch=tally.epoch,
+            loss=float(tally.loss_sum) / tally.seen,
+            accuracy=float(tally.correct) / tally.seen,
+            images_per_s=tally.seen * self.info.world_size / seconds,
+            seconds_left=self.plan.seconds_left(),
+        )
+
+    def _write_checkpoint(self) -> None:
+        if self.options.checkpoint is not None and self.info.is_main:
+            state = self.state.state_dict(spent_s=self.plan.clock.elapsed(), device=self.device)
+            save_checkpoint(self.options.checkpoint, state)

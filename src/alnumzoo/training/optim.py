@@ -1,0 +1,63 @@
+"""The optimizer a recipe asks for, and the weight averages (EMA, SWA) kept beside it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from torch.optim.swa_utils import AveragedModel
+
+from alnumzoo.training.recipes import Recipe
+
+__all__ = ["build_optimizer", "ema_model", "swa_model"]
+
+
+def build_optimizer(model: nn.Module, recipe: Recipe, lr: float) -> torch.optim.Optimizer:
+    """The recipe's optimizer; weight decay skips norms and biases unless the recipe says
+    otherwise."""
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.ndim > 1 or recipe.decay_norm_and_bias else no_decay).append(p)
+    groups = [
+        {"params": decay, "weight_decay": recipe.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    groups = [g for g in groups if g["params"]]
+    if recipe.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=lr, momentum=recipe.momentum, nesterov=recipe.nesterov)
+    if recipe.optimizer == "adam":
+        return torch.optim.Adam(groups, lr=lr)
+    if recipe.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=lr)
+    raise ValueError(f"unknown optimizer {recipe.optimizer!r}; expected sgd, adam or adamw")
+
+
+_Tensors = tuple[torch.Tensor, ...] | list[torch.Tensor]
+
+
+def _warmed_up_ema(decay: float) -> Callable[[_Tensors, _Tensors, torch.Tensor | int], None]:
+    # Warmed-up decay: early averages are not dominated by the random initial weights.
+    def update(averaged: _Tensors, current: _Tensors, n: torch.Tensor | int) -> None:
+        d = min(decay, (1 + float(n)) / (10 + float(n)))
+        for a, c in zip(averaged, current, strict=True):
+            if a.is_floating_point():
+                a.lerp_(c.to(a.dtype), 1 - d)
+            else:
+                a.copy_(c)
+
+    return update
+
+
+def ema_model(model: nn.Module, recipe: Recipe) -> AveragedModel | None:
+    """An exponential moving average of ``model`` (buffers included), if the recipe keeps one."""
+    if not recipe.ema_decay:
+        return None
+    return AveragedModel(model, multi_avg_fn=_warmed_up_ema(recipe.ema_decay), use_buffers=True)
+
+
+def swa_model(model: nn.Module, recipe: Recipe) -> AveragedModel | None:
+    """A stochastic weight average of ``model``, if the recipe starts one."""
+    return AveragedModel(model) if recipe.swa_start is not None else None
