@@ -26,8 +26,9 @@ from typing import Any
 import torch
 
 import alnumzoo
+from alnumzoo import fit
 from alnumzoo.data import InMemoryImageDataset
-from alnumzoo.training import fit, get_recipe
+from alnumzoo.training import get_recipe
 from alnumzoo.training.cpu_speed import cpu_has_native_bf16
 from alnumzoo.training.optim import build_optimizer
 

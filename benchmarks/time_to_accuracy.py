@@ -42,8 +42,9 @@ from typing import Any
 import torch
 
 import alnumzoo
+from alnumzoo import evaluate, fit
 from alnumzoo.data import Alnum52Rendered, Cifar10, FashionMNIST, InMemoryImageDataset
-from alnumzoo.training import evaluate, fit, get_recipe, load_checkpoint
+from alnumzoo.training import get_recipe, load_checkpoint
 from alnumzoo.training.cpu_speed import cpu_has_native_bf16
 
 REPO = Path(__file__).resolve().parents[1]

@@ -23,8 +23,9 @@ from typing import Any
 import torch
 
 import alnumzoo
+from alnumzoo import evaluate, fit
 from alnumzoo.data import Alnum52Rendered, Cifar10, FashionMNIST, InMemoryImageDataset
-from alnumzoo.training import evaluate, fit, get_recipe
+from alnumzoo.training import get_recipe
 
 REPO = Path(__file__).resolve().parents[1]
 CIFAR_TAR = REPO.parent / "shared" / "data" / "cifar10_jpeg_q75.tar"

@@ -10,7 +10,8 @@ import torch
 from _tiny import tiny_cifar
 
 import alnumzoo
-from alnumzoo.training import cpu_speed, fit, load_checkpoint
+from alnumzoo import fit
+from alnumzoo.training import cpu_speed, load_checkpoint
 from alnumzoo.training.cpu_speed import CpuExecution, cpu_has_native_bf16, probe_cpu_execution
 
 

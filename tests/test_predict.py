@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 import alnumzoo
-from alnumzoo.training import load_image, predict_proba
+from alnumzoo.inference import load_image, predict_proba
 
 
 @pytest.fixture(scope="module")

@@ -119,7 +119,7 @@ def test_exif_orientation_is_applied(tmp_path: Path) -> None:
     exif[0x0112] = 6  # "rotate 90 CW to view"
     stored.save(tmp_path / "photo.jpg", exif=exif, quality=95)
     cfg = {**FASHION_CFG, "invert": "never", "content_crop": False}
-    tensor, _ = alnumzoo.training.load_image(tmp_path / "photo.jpg", cfg)
+    tensor, _ = alnumzoo.inference.load_image(tmp_path / "photo.jpg", cfg)
     assert float(tensor[0, 2:8].mean()) > 0.8  # the bar is back at the top
     assert float(tensor[0, 20:].mean()) < 0.1
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import alnumzoo
 from alnumzoo import labels as label_module
 from alnumzoo.data import AUGMENT_PRESETS, PROFILES, profile_for
-from alnumzoo.training import default_tta
-from alnumzoo.training.loaders import resolve_augment
+from alnumzoo.data.loaders import resolve_augment
+from alnumzoo.inference import default_tta
 
 
 def _shipped_label_maps() -> list[alnumzoo.LabelMap]:

@@ -17,12 +17,12 @@ from _tiny import tiny_cifar
 from torch import nn
 
 import alnumzoo
+from alnumzoo import fit
 from alnumzoo.training import (
     CheckpointError,
     History,
     NonFiniteLossError,
     TrainingInterrupted,
-    fit,
     get_recipe,
     load_checkpoint,
     lr_factor_fn,
@@ -351,7 +351,6 @@ def test_parameter_budget_helper() -> None:
 def test_slow_validation_cannot_eat_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     """An evaluation estimated at longer than the budget reserves at most a quarter of it,
     with a warning, so the run still trains for most of its budget."""
-    # The package re-exports the function under the module's name, so go through sys.modules.
     loop_module = sys.modules["alnumzoo.training.loop"]
     monkeypatch.setattr(loop_module, "estimate_eval_s", lambda *a, **k: 1000.0)
     with pytest.warns(UserWarning, match="final evaluation is estimated at 1000 s"):

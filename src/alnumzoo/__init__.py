@@ -19,6 +19,7 @@ from alnumzoo.data import (
     create_transform,
 )
 from alnumzoo.hub import LoadReport, from_pretrained, push_to_hub, save_pretrained
+from alnumzoo.inference import EvalResult, Prediction, evaluate, predict
 from alnumzoo.labels import (
     ALNUM52,
     CIFAR10,
@@ -47,15 +48,8 @@ from alnumzoo.models import (
     register_model,
 )
 from alnumzoo.models import timm_bridge as _timm_bridge
-from alnumzoo.training import (
-    EvalResult,
-    History,
-    Prediction,
-    Recipe,
-    evaluate,
-    fit,
-    predict,
-)
+from alnumzoo.training import History, Recipe
+from alnumzoo.training.fit import fit
 
 __all__ = [
     "ALNUM52",

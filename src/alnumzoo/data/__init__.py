@@ -1,5 +1,5 @@
-"""Data sets (alnum52, Fashion-MNIST, CIFAR-10, Stanford Dogs), the alnum52 renderer and the
-on-device batch loader."""
+"""Data sets (alnum52, Fashion-MNIST, CIFAR-10, Stanford Dogs), the alnum52 renderer, per-data-set
+profiles, preprocessing, augmentation and the batch loaders."""
 
 from alnumzoo.data.alnum52 import Alnum52Folder, Alnum52Rendered
 from alnumzoo.data.alnum52_build import (
@@ -8,9 +8,9 @@ from alnumzoo.data.alnum52_build import (
     family_group,
     split_fonts_by_family,
 )
+from alnumzoo.data.augment import AUGMENT_PRESETS, BatchAugment
 from alnumzoo.data.base import DatasetFormatError, InMemoryImageDataset
 from alnumzoo.data.cifar10 import Cifar10
-from alnumzoo.data.device_loader import AUGMENT_PRESETS, BatchAugment, DeviceLoader
 from alnumzoo.data.dogs import (
     CleaningReport,
     StanfordDogs,
@@ -19,6 +19,7 @@ from alnumzoo.data.dogs import (
 )
 from alnumzoo.data.fashion_mnist import DEFAULT_FASHION_MNIST_ROOT, FashionMNIST, read_idx
 from alnumzoo.data.fonts import DEFAULT_FONT_DIRS, FontInfo, find_font_files, screen_font
+from alnumzoo.data.loaders import DatasetLoader, DeviceLoader, make_loader
 from alnumzoo.data.profiles import PROFILES, DataProfile, profile_for
 from alnumzoo.data.render import RenderStyle, render_glyph
 from alnumzoo.data.safe_npy import UnsafeArrayError, load_image_array
@@ -40,6 +41,7 @@ __all__ = [
     "DataProfile",
     "DataSplits",
     "DatasetFormatError",
+    "DatasetLoader",
     "DeviceLoader",
     "FashionMNIST",
     "FontInfo",
@@ -55,6 +57,7 @@ __all__ = [
     "family_group",
     "find_font_files",
     "load_image_array",
+    "make_loader",
     "open_data",
     "profile_for",
     "read_idx",

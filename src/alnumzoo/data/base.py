@@ -64,7 +64,7 @@ class InMemoryImageDataset(Dataset[tuple[torch.Tensor, int]]):
     Indexing returns ``(image, label)`` with the image as ``float32`` in [0, 1], as the
     reports' loaders produced it, optionally passed through ``transform``. The raw tensors are
     exposed as `images` and `targets` for
-    [`alnumzoo.data.DeviceLoader`][alnumzoo.data.device_loader.DeviceLoader], which moves them to
+    [`alnumzoo.data.DeviceLoader`][alnumzoo.data.loaders.DeviceLoader], which moves them to
     the training device once and augments whole batches there.
 
     Args:

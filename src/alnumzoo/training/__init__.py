@@ -1,47 +1,44 @@
-"""Training: fit() with budgets and recipes, evaluation, prediction, checkpoints."""
+"""Training: fit() with budgets and recipes, resumable checkpoints and the run's history.
 
-from alnumzoo.training.budget import BudgetClock, parse_budget
+``alnumzoo.training.fit`` is the module; the function is ``alnumzoo.fit`` (or
+``alnumzoo.training.fit.fit``).
+"""
+
+from alnumzoo.training import fit
+from alnumzoo.training.budget import BudgetClock, BudgetPlan, parse_budget
 from alnumzoo.training.checkpoint import (
     CheckpointError,
+    TrainState,
     load_checkpoint,
     save_checkpoint,
 )
-from alnumzoo.training.device import autocast_dtype, resolve_device
-from alnumzoo.training.evaluate import EvalResult, evaluate
-from alnumzoo.training.fit import NonFiniteLossError, TrainingInterrupted, fit
 from alnumzoo.training.history import EpochRecord, History, StepRecord
+from alnumzoo.training.loop import NonFiniteLossError, TrainingInterrupted
 from alnumzoo.training.optim import build_optimizer
-from alnumzoo.training.predict import Prediction, load_image, predict
+from alnumzoo.training.options import FitOptions
 from alnumzoo.training.recipes import RECIPES, Recipe, get_recipe, list_recipes
 from alnumzoo.training.schedule import ProgressLR, lr_factor_fn
-from alnumzoo.training.tta import default_tta, predict_proba
 
 __all__ = [
     "RECIPES",
     "BudgetClock",
+    "BudgetPlan",
     "CheckpointError",
     "EpochRecord",
-    "EvalResult",
+    "FitOptions",
     "History",
     "NonFiniteLossError",
-    "Prediction",
     "ProgressLR",
     "Recipe",
     "StepRecord",
+    "TrainState",
     "TrainingInterrupted",
-    "autocast_dtype",
     "build_optimizer",
-    "default_tta",
-    "evaluate",
     "fit",
     "get_recipe",
     "list_recipes",
     "load_checkpoint",
-    "load_image",
     "lr_factor_fn",
     "parse_budget",
-    "predict",
-    "predict_proba",
-    "resolve_device",
     "save_checkpoint",
 ]

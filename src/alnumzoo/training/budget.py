@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from alnumzoo.training.device import autocast
+from alnumzoo.inference.device import autocast
 
 __all__ = ["BudgetClock", "BudgetPlan", "estimate_eval_s", "parse_budget"]
 

@@ -9,8 +9,8 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import Dataset
 
+from alnumzoo.inference.device import autocast_dtype
 from alnumzoo.training.cpu_speed import choose_cpu_execution
-from alnumzoo.training.device import autocast_dtype
 from alnumzoo.training.distributed import DistInfo
 from alnumzoo.training.options import FitOptions
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from alnumzoo.training.device import resolve_device
+from alnumzoo.inference.device import resolve_device
 from alnumzoo.training.distributed import init_distributed, launch_local
 from alnumzoo.training.history import History
 from alnumzoo.training.loop import NonFiniteLossError, Trainer, TrainingInterrupted

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alnumzoo._atomic import atomic_write
-from alnumzoo.training.plotting import pyplot
+from alnumzoo.inference.plotting import pyplot
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -11,6 +11,10 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from alnumzoo.data.loaders import make_loader, resolve_augment, validation_sample
+from alnumzoo.inference.device import autocast
+from alnumzoo.inference.evaluate import EvalResult, evaluate, require_matching_classes
+from alnumzoo.inference.tta import default_tta, tta_views
 from alnumzoo.training.budget import BudgetClock, BudgetPlan, estimate_eval_s
 from alnumzoo.training.checkpoint import (
     TrainState,
@@ -18,19 +22,15 @@ from alnumzoo.training.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from alnumzoo.training.device import autocast
 from alnumzoo.training.distributed import DistInfo, average_buffers, max_across_ranks
-from alnumzoo.training.evaluate import EvalResult, evaluate, require_matching_classes
 from alnumzoo.training.execution import choose_execution, forward_model
 from alnumzoo.training.history import EpochRecord, History, StepRecord
-from alnumzoo.training.loaders import make_loader, resolve_augment, validation_sample
 from alnumzoo.training.optim import build_optimizer, ema_model, swa_model
 from alnumzoo.training.options import FitOptions
 from alnumzoo.training.progress import TrainingBar
 from alnumzoo.training.recipes import get_recipe
 from alnumzoo.training.schedule import ProgressLR, lr_factor_fn
 from alnumzoo.training.selection import select_weights, state_copy
-from alnumzoo.training.tta import default_tta, tta_views
 
 __all__ = ["NonFiniteLossError", "Trainer", "TrainingInterrupted"]
 

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import update_bn
 
+from alnumzoo.inference.evaluate import EvalResult
 from alnumzoo.training.checkpoint import TrainState
-from alnumzoo.training.evaluate import EvalResult
 
 __all__ = ["select_weights", "state_copy"]
 

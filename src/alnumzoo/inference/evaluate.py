@@ -15,19 +15,18 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from alnumzoo.data.base import InMemoryImageDataset
-from alnumzoo.data.device_loader import DeviceLoader
+from alnumzoo.data.loaders import DatasetLoader, DeviceLoader
+from alnumzoo.inference.device import autocast, resolve_device
+from alnumzoo.inference.plotting import pyplot
+from alnumzoo.inference.tta import default_tta, predict_proba
 from alnumzoo.labels import LabelMap
-from alnumzoo.training.device import autocast, resolve_device
-from alnumzoo.training.loaders import DatasetLoader
-from alnumzoo.training.plotting import pyplot
-from alnumzoo.training.tta import default_tta, predict_proba
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["EvalData", "EvalResult", "evaluate"]
 
-#: What [`evaluate`][alnumzoo.training.evaluate.evaluate] accepts.
+#: What [`evaluate`][alnumzoo.inference.evaluate.evaluate] accepts.
 EvalData = (
     InMemoryImageDataset
     | DeviceLoader
@@ -159,12 +158,12 @@ def evaluate(
 
     Args:
         model: A classifier returning logits.
-        data: An in-memory data set, a [`DeviceLoader`][alnumzoo.data.device_loader.DeviceLoader],
+        data: An in-memory data set, a [`DeviceLoader`][alnumzoo.data.loaders.DeviceLoader],
             any map-style data set or ``DataLoader`` of ``(image, label)``, or an
             ``(images, targets)`` pair.
         tta: Test-time augmentation (see
-            [`alnumzoo.training.predict_proba`][alnumzoo.training.tta.predict_proba]), or ``"auto"``
-            for the data set's default.
+            [`predict_proba`][alnumzoo.inference.tta.predict_proba]), or ``"auto"`` for the data
+            set's default.
         batch_size: Images per forward pass.
         device: Where to run; defaults to the model's device.
         channels_last: Feed channels-last batches (CUDA convnets).

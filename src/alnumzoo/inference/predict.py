@@ -14,7 +14,7 @@ from torch import nn
 from alnumzoo.data.base import DatasetFormatError
 from alnumzoo.data.image_files import open_image
 from alnumzoo.data.transforms import create_transform
-from alnumzoo.training.tta import predict_proba
+from alnumzoo.inference.tta import predict_proba
 
 __all__ = ["ImageInput", "Prediction", "load_image", "predict"]
 
@@ -126,7 +126,7 @@ def predict(
             done; tensors must already be model input.
         topk: How many ``(label, probability)`` pairs to return per image.
         tta: Test-time augmentation (see
-            [`alnumzoo.training.predict_proba`][alnumzoo.training.tta.predict_proba]).
+            [`alnumzoo.inference.predict_proba`][alnumzoo.inference.tta.predict_proba]).
         batch_size: Images per forward pass.
         device: Where to run; defaults to the model's device.
 
