@@ -18,7 +18,9 @@ from alnumzoo.data import (
     build_alnum52,
     create_transform,
 )
+from alnumzoo.factory import create_model
 from alnumzoo.hub import LoadReport, from_pretrained, push_to_hub, save_pretrained
+from alnumzoo.hub import timm_bridge as _timm_bridge
 from alnumzoo.inference import EvalResult, Prediction, evaluate, predict
 from alnumzoo.labels import (
     ALNUM52,
@@ -41,13 +43,11 @@ from alnumzoo.models import (
     ZooModel,
     check_parameter_budget,
     count_parameters,
-    create_model,
     efficientnet_b2,
     get_model_entry,
     list_models,
     register_model,
 )
-from alnumzoo.models import timm_bridge as _timm_bridge
 from alnumzoo.training import History, Recipe
 from alnumzoo.training.fit import fit
 

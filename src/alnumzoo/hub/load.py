@@ -6,7 +6,7 @@ import os
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,12 @@ from huggingface_hub.errors import (
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
+from alnumzoo.hub.adapt import adapt_head, adapt_stem, check_keys
 from alnumzoo.hub.config import CONFIG_NAME, WEIGHTS_NAME, build_from_config, read_config
 from alnumzoo.hub.files import sha256_file, verify_sha256
 from alnumzoo.labels import LabelMap
 from alnumzoo.models.base import ZooModel
+from alnumzoo.models.provenance import LoadReport
 from alnumzoo.models.registry import (
     HubWeights,
     ModelEntry,
@@ -35,41 +37,13 @@ from alnumzoo.models.registry import (
 )
 
 __all__ = [
-    "LoadReport",
     "ResolvedSource",
-    "adapt_input_channels",
     "from_pretrained",
     "load_state_file",
     "resolve_source",
 ]
 
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+(@[\w./-]+)?$")
-
-
-@dataclass
-class LoadReport:
-    """Where loaded weights came from and what was changed to fit them.
-
-    Attributes:
-        source: ``"local"`` (a folder), ``"embedded"`` (shipped in the package),
-            ``"registry"`` (downloaded at the registry's pin), ``"hub"``, or ``"timm"``
-            (ImageNet weights timm loads itself; no sha256 is pinned for those).
-        location: Folder or repository id.
-        revision: The Hub commit the files were read from (resolved from a branch or tag),
-            ``None`` for a folder.
-        path: The weights file that was read.
-        sha256: Its sha256 (verified against the registry's pin where there is one).
-        verified: Whether the sha256 was checked against a pinned value.
-        adapted: Human-readable changes (re-initialised head, adapted first conv).
-    """
-
-    source: str
-    location: str
-    revision: str | None
-    path: Path
-    sha256: str
-    verified: bool
-    adapted: list[str] = field(default_factory=list)
 
 
 def load_state_file(
@@ -155,76 +129,6 @@ def _offline_env() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes")
 
 
-def _adapt_head(
-    model: ZooModel, state: dict[str, torch.Tensor], old_labels: LabelMap | None
-) -> str | None:
-    prefix = model.head_name + "."
-    current = model.state_dict()
-    head_keys = [k for k in state if k.startswith(prefix)]
-    if all(state[k].shape == current[k].shape for k in head_keys) and old_labels == model.labels:
-        return None
-    kept = 0
-    for key in head_keys:
-        old = state.pop(key)
-        new = current[key].clone()
-        if old_labels is not None and model.labels is not None and old.dim() >= 1:
-            for i, name in enumerate(model.labels):
-                if name in old_labels:
-                    new[i] = old[old_labels.index(name)]
-                    kept += 1 if key.endswith("weight") else 0
-        state[key] = new
-    return f"head {model.head_name} re-initialised for {model.num_classes} classes" + (
-        f" (kept the pretrained rows of {kept} shared labels)" if kept else ""
-    )
-
-
-def adapt_input_channels(weight: torch.Tensor, in_chans: int) -> torch.Tensor:
-    """Adapt a conv kernel ``(O, I, k, k)`` to ``in_chans`` inputs, preserving its response.
-
-    To one channel: sum over the inputs (a grey image repeated over ``I`` channels gives the
-    same output). To more: repeat the kernel and scale by ``I / in_chans``. (timm's
-    ``adapt_input_conv`` assumes an RGB source, so it cannot grow a grey stem.)
-    """
-    old = weight.shape[1]
-    if in_chans == 1:
-        return weight.sum(dim=1, keepdim=True)
-    reps = -(-in_chans // old)
-    return weight.repeat(1, reps, 1, 1)[:, :in_chans] * (old / in_chans)
-
-
-def _adapt_stem(model: ZooModel, state: dict[str, torch.Tensor]) -> str | None:
-    key = model.stem_name + ".weight"
-    old = state.get(key)
-    if old is None or old.shape[1] == model.in_chans:
-        return None
-    state[key] = adapt_input_channels(old, model.in_chans)
-    return (
-        f"first conv {model.stem_name} adapted from {old.shape[1]} to {model.in_chans} "
-        "input channels"
-    )
-
-
-def _check_keys(model: ZooModel, state: dict[str, torch.Tensor], where: Path) -> None:
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    mismatched = sorted(
-        f"{k}: file {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}"
-        for k in set(state) & set(expected)
-        if state[k].shape != expected[k].shape
-    )
-    problems = [
-        f"missing keys {missing}" if missing else "",
-        f"unexpected keys {unexpected}" if unexpected else "",
-        f"shape mismatches {mismatched}" if mismatched else "",
-    ]
-    if any(problems):
-        raise ValueError(
-            f"weights in {where} do not fit {type(model).__name__}: "
-            + "; ".join(p for p in problems if p)
-        )
-
-
 def from_pretrained(
     name_or_path: str | Path,
     *,
@@ -252,8 +156,8 @@ def from_pretrained(
     ``HF_HUB_OFFLINE``, tokens and proxies).
 
     The model is rebuilt from ``config.json`` and returned in eval mode on ``device``, with a
-    [`LoadReport`][alnumzoo.hub.load.LoadReport] in ``model.load_report``. Nothing half-loaded is
-    ever returned.
+    [`LoadReport`][alnumzoo.models.provenance.LoadReport] in ``model.load_report``. Nothing
+    half-loaded is ever returned.
 
     Args:
         name_or_path: See above.
@@ -316,11 +220,11 @@ def from_pretrained(
     state = load_state_file(source.weights_path, allow_pickle_formats=allow_pickle_formats)
     # The head is rebuilt only when asked for (new labels or classes), or when strict=False
     # tolerates a mismatch; with strict=True a head that does not fit is an error.
-    head = _adapt_head(model, state, old_labels) if new_head or not strict else None
-    stem = _adapt_stem(model, state) if in_chans is not None or not strict else None
+    head = adapt_head(model, state, old_labels) if new_head or not strict else None
+    stem = adapt_stem(model, state) if in_chans is not None or not strict else None
     adapted = [a for a in (head, stem) if a]
     if strict:
-        _check_keys(model, state, source.weights_path)
+        check_keys(model, state, source.weights_path)
     model.load_state_dict(state, strict=strict)
     model.load_report = LoadReport(
         source.kind,
@@ -343,7 +247,7 @@ class ResolvedSource:
 
     Attributes:
         kind: ``"local"``, ``"embedded"``, ``"registry"`` or ``"hub"`` (see
-            [`LoadReport`][alnumzoo.hub.load.LoadReport]).
+            [`LoadReport`][alnumzoo.models.provenance.LoadReport]).
         location: Folder or repository id.
         revision: Hub commit the files resolved to (``None`` for folders).
         config_path: The ``config.json`` to read.
@@ -474,7 +378,5 @@ def _from_timm(
         pretrained=True,
     )
     assert isinstance(built, ZooModel)
-    built.load_report = LoadReport(
-        "timm", entry.weights.hf_id, None, Path(entry.weights.hf_id), "", False, []
-    )
+    built.load_report = LoadReport("timm", entry.weights.hf_id, None, None, None, False, [])
     return built

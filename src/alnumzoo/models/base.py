@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -11,11 +11,30 @@ from torch import nn
 
 from alnumzoo.labels import LabelMap
 from alnumzoo.models.pretrained_cfg import build_pretrained_cfg
+from alnumzoo.models.provenance import LoadReport
 
-__all__ = ["LabelsLike", "ZooModel", "resolve_labels"]
+__all__ = ["LabelsLike", "ZooModel", "connect_hub", "resolve_labels"]
 
 LabelsLike = LabelMap | Sequence[str] | None
 ModelT = TypeVar("ModelT", bound="ZooModel")
+
+# The hub functions ZooModel's from_pretrained/save_pretrained/push_to_hub delegate to. The hub
+# package sits above models and connects them when it is imported (``import alnumzoo`` always
+# does), so models never import hub.
+_hub_functions: dict[str, Callable[..., Any]] = {}
+
+
+def connect_hub(**functions: Callable[..., Any]) -> None:
+    """Give [`ZooModel`][alnumzoo.models.base.ZooModel] the functions behind its Hub methods
+    (``from_pretrained``, ``save_pretrained``, ``push_to_hub``); called by ``alnumzoo.hub``."""
+    _hub_functions.update(functions)
+
+
+def _hub(name: str) -> Callable[..., Any]:
+    try:
+        return _hub_functions[name]
+    except KeyError:
+        raise RuntimeError(f"{name} needs alnumzoo.hub; import alnumzoo first") from None
 
 
 def resolve_labels(
@@ -86,7 +105,7 @@ class ZooModel(nn.Module):
         self.labels = labels
         self.init_args = dict(init_args)
         #: Set by ``alnumzoo.from_pretrained``: where the weights came from.
-        self.load_report: Any = None
+        self.load_report: LoadReport | None = None
 
     @classmethod
     def from_pretrained(cls: type[ModelT], name_or_path: str | Path, **kwargs: Any) -> ModelT:
@@ -96,9 +115,7 @@ class ZooModel(nn.Module):
         Raises:
             TypeError: the weights are for another architecture.
         """
-        from alnumzoo.hub.load import from_pretrained
-
-        model = from_pretrained(name_or_path, **kwargs)
+        model = _hub("from_pretrained")(name_or_path, **kwargs)
         if not isinstance(model, cls):
             raise TypeError(f"{name_or_path} holds a {type(model).__name__}, not a {cls.__name__}")
         return model
@@ -106,17 +123,14 @@ class ZooModel(nn.Module):
     def save_pretrained(self, save_directory: str | Path, **kwargs: Any) -> Path:
         """Save this model; a thin delegation to
         [`alnumzoo.save_pretrained`][alnumzoo.hub.save.save_pretrained]."""
-        from alnumzoo.hub.save import save_pretrained
-
-        return save_pretrained(self, save_directory, **kwargs)
+        path: Path = _hub("save_pretrained")(self, save_directory, **kwargs)
+        return path
 
     def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
         """Upload this model to the Hub as ``repo_id``; a thin delegation to
         [`alnumzoo.push_to_hub`][alnumzoo.hub.push.push_to_hub] (which saves it first, with a model
         card naming the repository)."""
-        from alnumzoo.hub.push import push_to_hub
-
-        return push_to_hub(self, repo_id, **kwargs)
+        return _hub("push_to_hub")(self, repo_id, **kwargs)
 
     @property
     def pretrained_cfg(self) -> dict[str, Any]:

@@ -184,30 +184,16 @@ def list_models(pattern: str | None = None, *, pretrained: bool = False) -> list
     return names
 
 
-def create_model(name: str, *, pretrained: bool = False, **kwargs: Any) -> nn.Module:
-    """Build the model registered as ``name``.
+def create_model(name: str, **kwargs: Any) -> nn.Module:
+    """Build the (untrained) model registered as ``name``; ``alnumzoo.create_model`` adds
+    ``pretrained=True``.
 
     Args:
         name: An architecture (``"lite_resnet"``) or variant (``"lite_resnet.alnum52"``).
-        pretrained: Load the variant's published weights (see
-            [`alnumzoo.from_pretrained`][alnumzoo.hub.load.from_pretrained] for the options of that
-            path).
         **kwargs: Constructor arguments overriding the entry's defaults.
 
     Raises:
         KeyError: unknown name.
-        ValueError: ``pretrained=True`` for an entry without published weights.
     """
     entry = get_model_entry(name)
-    if pretrained:
-        if isinstance(entry.weights, TimmPretrained):
-            return entry.builder(**{**entry.kwargs, **kwargs, "pretrained": True})
-        if entry.weights is None:
-            raise ValueError(
-                f"no pretrained weights are published for {name!r}; models with weights: "
-                f"{list_models(pretrained=True)}"
-            )
-        from alnumzoo.hub.load import from_pretrained
-
-        return from_pretrained(name, **kwargs)
     return entry.builder(**{**entry.kwargs, **kwargs})

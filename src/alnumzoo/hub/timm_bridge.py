@@ -28,6 +28,9 @@ from typing import Any
 
 from torch import nn
 
+from alnumzoo.hub.load import from_pretrained
+from alnumzoo.models.registry import create_model
+
 __all__ = ["TIMM_ARCHITECTURES", "install", "register_with_timm"]
 
 #: alnumzoo architectures offered to timm (``efficientnet_b2`` is timm's own already).
@@ -40,9 +43,6 @@ _registered = False
 
 def _entrypoint(arch: str) -> Callable[..., nn.Module]:
     def create(pretrained: bool = False, pretrained_cfg: Any = None, **kwargs: Any) -> nn.Module:
-        from alnumzoo.hub.load import from_pretrained
-        from alnumzoo.models.registry import create_model
-
         for key in _TIMM_ONLY:
             kwargs.pop(key, None)
         tag = pretrained_cfg if isinstance(pretrained_cfg, str) else None
