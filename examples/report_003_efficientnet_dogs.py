@@ -38,7 +38,7 @@ test = StanfordDogs(root, "test", breeds=breeds, transform=dogs_eval_transform(s
 print(f"{len(train)} train / {len(test)} test images; cleaning: {train.report}")
 
 # ImageNet weights need the network; the quick mode starts from scratch.
-model = alnumzoo.create_model("efficientnet_b2", num_classes=len(breeds), pretrained=not args.quick)
+model = alnumzoo.efficientnet_b2(num_classes=len(breeds), pretrained=not args.quick)
 recipe = alnumzoo.training.get_recipe("report", "efficientnet_b2")
 history = alnumzoo.fit(
     model,

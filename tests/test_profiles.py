@@ -33,3 +33,17 @@ def test_consumers_read_the_profile() -> None:
     assert resolve_augment("auto", alnumzoo.FASHION_MNIST) == "fashion_mnist"
     assert resolve_augment("auto", alnumzoo.LabelMap("mine", ("x", "y"))) is None
     assert alnumzoo.create_model("crnn").pretrained_cfg["background"] == "dark"
+
+
+def test_profiles_name_their_label_maps_and_data_kinds() -> None:
+    """One table: a profile's label map carries its key, and open_data's kinds are exactly the
+    profiles' kinds."""
+    from alnumzoo.data import DATA_KINDS
+
+    for key, profile in PROFILES.items():
+        assert profile.name == key
+        if profile.labels is not None:
+            assert profile.labels.name == key
+            assert profile_for(profile.labels) is profile
+    assert set(DATA_KINDS) == {p.kind for p in PROFILES.values() if p.kind}
+    assert {"alnum52", "fashion-mnist", "cifar10", "dogs"} == set(DATA_KINDS)

@@ -11,14 +11,8 @@ __all__ = ["add_commands"]
 def _cmd_push(args: argparse.Namespace) -> int:
     from alnumzoo.hub import push_to_hub
 
-    commit = push_to_hub(
-        args.folder,
-        args.repo_id,
-        token=args.token,
-        private=args.private,
-        revision=args.revision,
-        commit_message=args.message,
-    )
+    options = {"token": args.token, "private": args.private, "revision": args.revision}
+    commit = push_to_hub(args.folder, args.repo_id, commit_message=args.message, **options)
     print(f"pushed {args.folder} to {args.repo_id}: {commit}")
     return 0
 

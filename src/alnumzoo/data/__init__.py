@@ -20,10 +20,10 @@ from alnumzoo.data.dogs import (
 from alnumzoo.data.fashion_mnist import DEFAULT_FASHION_MNIST_ROOT, FashionMNIST, read_idx
 from alnumzoo.data.fonts import DEFAULT_FONT_DIRS, FontInfo, find_font_files, screen_font
 from alnumzoo.data.loaders import DatasetLoader, DeviceLoader, make_loader
-from alnumzoo.data.profiles import PROFILES, DataProfile, profile_for
+from alnumzoo.data.profiles import DATA_KINDS, PROFILES, DataProfile, profile_for
 from alnumzoo.data.render import RenderStyle, render_glyph
 from alnumzoo.data.safe_npy import UnsafeArrayError, load_image_array
-from alnumzoo.data.specs import DATA_KINDS, DataSplits, open_data
+from alnumzoo.data.specs import DataSplits, open_data
 from alnumzoo.data.transforms import ImageTransform, create_transform
 
 __all__ = [

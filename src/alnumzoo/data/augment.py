@@ -59,7 +59,11 @@ class BatchAugment:
         theta[:, 1, 0] = sin / zoom * flip
         theta[:, 1, 1] = (cos + shear * sin) / zoom
         theta[:, :, 2] = shift
-        theta = theta.to(images.device, images.dtype)
+        if images.is_cuda:
+            # A copy from pageable memory would make the host wait for every queued kernel
+            # each step; from pinned memory it is queued like a kernel.
+            theta = theta.pin_memory()
+        theta = theta.to(images.device, images.dtype, non_blocking=True)
         out = F.grid_sample(
             images - self.fill, _affine_grid(theta, images.shape[-2:]), align_corners=False
         )

@@ -135,15 +135,8 @@ class DeviceLoader(SeededBatchOrder):
         rank: int = 0,
         world_size: int = 1,
     ) -> None:
-        super().__init__(
-            len(dataset.targets),
-            batch_size,
-            shuffle=shuffle,
-            drop_last=drop_last,
-            seed=seed,
-            rank=rank,
-            world_size=world_size,
-        )
+        super().__init__(len(dataset.targets), batch_size, shuffle=shuffle, drop_last=drop_last,
+                         seed=seed, rank=rank, world_size=world_size)  # fmt: skip
         self.device = torch.device(device)
         images = dataset.images
         if self.device.type == "cuda" and pin_memory:
@@ -203,15 +196,8 @@ class DatasetLoader(SeededBatchOrder):
         rank: int = 0,
         world_size: int = 1,
     ) -> None:
-        super().__init__(
-            len(dataset),  # type: ignore[arg-type]
-            batch_size,
-            shuffle=shuffle,
-            drop_last=drop_last,
-            seed=seed,
-            rank=rank,
-            world_size=world_size,
-        )
+        super().__init__(len(dataset), batch_size, shuffle=shuffle, drop_last=drop_last,  # type: ignore[arg-type]
+                         seed=seed, rank=rank, world_size=world_size)  # fmt: skip
         self.dataset = dataset
         self.labels: LabelMap | None = getattr(dataset, "labels", None)
         self.device = torch.device(device)
@@ -274,34 +260,16 @@ def make_loader(
     [`DatasetLoader`][alnumzoo.data.loaders.DatasetLoader] otherwise."""
     per_rank = len(data) // world_size  # type: ignore[arg-type]
     drop_last = train and per_rank >= batch_size
+    order: dict[str, Any] = {
+        "shuffle": train, "drop_last": drop_last, "device": device, "seed": seed,
+        "channels_last": channels_last, "rank": rank, "world_size": world_size,
+    }  # fmt: skip
     if isinstance(data, InMemoryImageDataset):
         batch_augment = (
             AUGMENT_PRESETS[augment] if train and augment not in (None, "dataset") else None
         )
-        return DeviceLoader(
-            data,
-            batch_size,
-            shuffle=train,
-            drop_last=drop_last,
-            augment=batch_augment,
-            device=device,
-            seed=seed,
-            channels_last=channels_last,
-            rank=rank,
-            world_size=world_size,
-        )
-    return DatasetLoader(
-        data,
-        batch_size,
-        shuffle=train,
-        drop_last=drop_last,
-        device=device,
-        seed=seed,
-        workers=workers,
-        channels_last=channels_last,
-        rank=rank,
-        world_size=world_size,
-    )
+        return DeviceLoader(data, batch_size, augment=batch_augment, **order)
+    return DatasetLoader(data, batch_size, workers=workers, **order)
 
 
 def validation_sample(data: Dataset[Any], n: int) -> Dataset[Any]:

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from alnumzoo.labels import LabelMap
+from alnumzoo.labels import ALNUM52, CIFAR10, DOG_BREEDS, FASHION_MNIST, LabelMap
 
-__all__ = ["PROFILES", "DataProfile", "profile_for"]
+__all__ = ["DATA_KINDS", "PROFILES", "DataProfile", "profile_for"]
 
 Background = Literal["dark", "light"] | None
 Fit = Literal["pad", "crop"]
@@ -38,6 +38,10 @@ class DataProfile:
             `alnumzoo.data.AUGMENT_PRESETS`) that ``recipe.augment="auto"`` picks, or ``None``.
         tta: The test-time augmentation that suits the data (``tta="auto"``): never a mirror
             for characters; ``None`` when none is known to be safe.
+        labels: The data set's label map as shipped (the default labels of the models built
+            for it), or ``None`` when its classes vary (a chosen dog-breed subset).
+        kind: The ``KIND`` of [`open_data`][alnumzoo.data.specs.open_data] that reads it.
+        root: What ``KIND:ROOT`` must point at.
     """
 
     name: str
@@ -46,19 +50,38 @@ class DataProfile:
     content_crop: bool = False
     augment: str | None = None
     tta: str | None = None
+    labels: LabelMap | None = None
+    kind: str | None = None
+    root: str = ""
 
+
+_DOGS_ROOT = "the Stanford Dogs layout (Images/, train_list.txt, test_list.txt)"
 
 #: Profiles by label-map name; anything else is treated as natural images.
 PROFILES: dict[str, DataProfile] = {
-    "alnum52": DataProfile("alnum52", "light", "pad", augment="alnum52", tta="shift"),
-    "fashion_mnist": DataProfile(
-        "fashion_mnist", "dark", "pad", content_crop=True, augment="fashion_mnist", tta="flip"
+    "alnum52": DataProfile(
+        "alnum52", "light", "pad", augment="alnum52", tta="shift", labels=ALNUM52,
+        kind="alnum52",
+        root="a rendered set (images.npy + manifest.json) or the course's train/ + valid/ tree",
     ),
-    "cifar10": DataProfile("cifar10", augment="cifar10", tta="flip"),
+    "fashion_mnist": DataProfile(
+        "fashion_mnist", "dark", "pad", content_crop=True, augment="fashion_mnist", tta="flip",
+        labels=FASHION_MNIST, kind="fashion-mnist",
+        root="the idx files (default: Debian's /usr/share/datasets/fashion-mnist)",
+    ),
+    "cifar10": DataProfile(
+        "cifar10", augment="cifar10", tta="flip", labels=CIFAR10, kind="cifar10",
+        root="a train/<class>/*.jpg tree, its .tar, or torchvision's cifar-10-batches-py",
+    ),
     # Dog photos are decoded per item, so their augmentation is the data set's own transform.
-    "stanford_dogs_report": DataProfile("stanford_dogs_report", tta="crops"),
-    "dogs": DataProfile("dogs", tta="crops"),
-}
+    "stanford_dogs_report": DataProfile(
+        "stanford_dogs_report", tta="crops", labels=DOG_BREEDS, kind="dogs", root=_DOGS_ROOT
+    ),
+    "dogs": DataProfile("dogs", tta="crops", kind="dogs", root=_DOGS_ROOT),
+}  # fmt: skip
+
+#: Data set kinds ``open_data`` reads, with what ``:ROOT`` must point at (from the profiles).
+DATA_KINDS: dict[str, str] = {p.kind: p.root for p in PROFILES.values() if p.kind is not None}
 
 
 def profile_for(labels: LabelMap | None) -> DataProfile:

@@ -10,17 +10,9 @@ from typing import Any
 from torch.utils.data import Dataset
 
 from alnumzoo.data.base import DatasetFormatError
+from alnumzoo.data.profiles import DATA_KINDS
 
-__all__ = ["DATA_KINDS", "DataSplits", "open_data"]
-
-#: Data set kinds a spec may name, with what ``:ROOT`` must point at.
-DATA_KINDS: dict[str, str] = {
-    "alnum52": "a rendered set (images.npy + manifest.json) or the course's train/ + valid/ tree",
-    "fashion-mnist": "the idx files (default: Debian's /usr/share/datasets/fashion-mnist)",
-    "cifar10": "a train/<class>/*.jpg tree, its .tar, or torchvision's cifar-10-batches-py",
-    "dogs": "the Stanford Dogs layout (Images/, train_list.txt, test_list.txt)",
-}
-
+__all__ = ["DataSplits", "open_data"]
 
 @dataclass(frozen=True)
 class DataSplits:

@@ -115,9 +115,8 @@ def build_from_config(config: dict[str, Any], **overrides: Any) -> ZooModel:
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"config.json: invalid labels ({exc})") from exc
     kwargs.update(overrides)
-    for key in ("widths", "hidden", "input_size"):
-        if isinstance(kwargs.get(key), list):
-            kwargs[key] = tuple(kwargs[key])
+    # JSON has no tuples: sizes and widths come back as lists.
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
     try:
         model = entry.builder(**kwargs)
     except (TypeError, ValueError, AttributeError) as exc:

@@ -20,6 +20,7 @@ from alnumzoo.inference.device import autocast, resolve_device
 from alnumzoo.inference.plotting import pyplot
 from alnumzoo.inference.tta import default_tta, predict_proba
 from alnumzoo.labels import LabelMap
+from alnumzoo.models.classifier import as_classifier
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -133,8 +134,9 @@ def _batches(
 def require_matching_classes(model: nn.Module, labels: LabelMap | None, role: str) -> None:
     """Raise ``ValueError`` when ``model``'s outputs and the data's classes differ in number:
     the loss would otherwise fail deep inside with an index error (or, worse, not fail)."""
-    outputs = getattr(model, "num_classes", None)
-    if isinstance(outputs, int) and labels is not None and len(labels) != outputs:
+    described = as_classifier(model)
+    outputs = described.num_classes if described is not None else None
+    if outputs is not None and labels is not None and len(labels) != outputs:
         raise ValueError(
             f"the model has {outputs} outputs but the {role} data has {len(labels)} classes "
             f"({labels.name}); use a model built for this data (num_classes={len(labels)} or "
@@ -181,11 +183,12 @@ def evaluate(
     device = resolve_device(device)
     batches, labels = _batches(data, batch_size, device)
     require_matching_classes(model, labels, "evaluation")
+    described = as_classifier(model)
+    if labels is None and described is not None:
+        labels = described.labels
     if tta == "auto":
-        tta = default_tta(labels or getattr(model, "labels", None))
-    if labels is None:
-        labels = getattr(model, "labels", None)
-    num_classes: int | None = getattr(model, "num_classes", None)
+        tta = default_tta(labels)
+    num_classes = described.num_classes if described is not None else None
     was_training = model.training
     model.eval()
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)

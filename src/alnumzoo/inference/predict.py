@@ -15,6 +15,7 @@ from alnumzoo.data.base import DatasetFormatError
 from alnumzoo.data.image_files import open_image
 from alnumzoo.data.transforms import create_transform
 from alnumzoo.inference.tta import predict_proba
+from alnumzoo.models.classifier import as_classifier
 
 __all__ = ["ImageInput", "Prediction", "load_image", "predict"]
 
@@ -70,13 +71,16 @@ def load_image(
 
 def _input_cfg(model: nn.Module) -> dict[str, Any]:
     """The model's ``pretrained_cfg``, or one made from its ``in_chans``/``input_size``."""
-    cfg = getattr(model, "pretrained_cfg", None)
-    if isinstance(cfg, dict) and "input_size" in cfg:
+    described = as_classifier(model)
+    if described is None:
+        raise ValueError("the model declares no input_size; pass tensors instead")
+    cfg = described.pretrained_cfg
+    if "input_size" in cfg:
         return cfg
-    size = getattr(model, "input_size", None)
+    size = described.input_size
     if size is None:
         raise ValueError("the model declares no input_size; pass tensors instead")
-    return {"input_size": [int(getattr(model, "in_chans", 1)), int(size[0]), int(size[1])]}
+    return {"input_size": [described.in_chans, int(size[0]), int(size[1])]}
 
 
 def image_mode(pil: Image.Image) -> str:
@@ -133,7 +137,8 @@ def predict(
     Raises:
         ValueError: an unreadable image, or a tensor of the wrong shape.
     """
-    labels = getattr(model, "labels", None)
+    described = as_classifier(model)
+    labels = described.labels if described is not None else None
     dev = torch.device(device) if device is not None else next(model.parameters()).device
     tensors: list[torch.Tensor] = []
     sources: list[str] = []
@@ -152,10 +157,9 @@ def predict(
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"images have different shapes {sorted(shapes)}; expected one shape")
-    check = getattr(model, "check_input", None)
     batch = torch.stack(tensors)
-    if check is not None:
-        check(batch[:1])
+    if described is not None:
+        described.check_input(batch[:1])
     was_training = model.training
     model.eval()
     try:

@@ -1,9 +1,11 @@
-"""Model architectures, the registry that names them, and parameter helpers."""
+"""Model architectures, the registry that names them, the Classifier protocol, and parameter
+helpers."""
 
 from alnumzoo.models import zoo as _zoo  # noqa: F401  (fills the registry)
 from alnumzoo.models.base import ZooModel
 from alnumzoo.models.bottleneck_cnn import BottleneckCNN
 from alnumzoo.models.cifar_cnn import CifarCNN
+from alnumzoo.models.classifier import Classifier, as_classifier
 from alnumzoo.models.crnn import CRNN
 from alnumzoo.models.efficientnet import TIMM_IMAGENET_WEIGHTS, EfficientNetB2, efficientnet_b2
 from alnumzoo.models.lite_resnet import LiteResNet
@@ -27,11 +29,13 @@ __all__ = [
     "TIMM_IMAGENET_WEIGHTS",
     "BottleneckCNN",
     "CifarCNN",
+    "Classifier",
     "EfficientNetB2",
     "LiteResNet",
     "ModelEntry",
     "ParameterBudgetError",
     "ZooModel",
+    "as_classifier",
     "check_parameter_budget",
     "count_parameters",
     "create_model",

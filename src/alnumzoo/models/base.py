@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+import inspect
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -64,11 +66,48 @@ def resolve_labels(
     return num_classes, labels
 
 
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_json_ready(v) for v in value]
+    return value
+
+
+def _record_init_args(cls: type[ZooModel]) -> None:
+    """Wrap ``cls.__init__`` so that an instance built by it records the arguments it was
+    built with in ``init_args``, read from the constructor's signature (as huggingface_hub's
+    ``ModelHubMixin`` does) instead of a hand-written dict."""
+    init = cls.__dict__.get("__init__")
+    if init is None:
+        return
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def recording_init(self: ZooModel, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        if type(self) is not cls and type(self).__dict__.get("__init__") is not None:
+            return  # a subclass with its own constructor records its own arguments
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        recorded: dict[str, Any] = {}
+        for name, value in bound.arguments.items():
+            kind = signature.parameters[name].kind
+            if kind is inspect.Parameter.VAR_KEYWORD and isinstance(value, Mapping):
+                recorded.update({k: _json_ready(v) for k, v in value.items()})
+            elif name not in self.unrecorded_args and kind is not inspect.Parameter.VAR_POSITIONAL:
+                recorded[name] = _json_ready(value)
+        # The class count as resolved (from labels when only they were given).
+        recorded["num_classes"] = self.num_classes
+        self.init_args = recorded
+
+    cls.__init__ = recording_init  # type: ignore[method-assign]
+
+
 class ZooModel(nn.Module):
     """Base class of alnumzoo's models.
 
-    Subclasses record their constructor arguments in `init_args` (JSON-ready, used by
-    ``save_pretrained`` to rebuild the model), declare the input they accept, and call
+    A subclass's constructor arguments are recorded in `init_args` from its signature (JSON-ready:
+    tuples become lists; ``labels`` travel separately and ``pretrained`` is never recorded), so
+    ``save_pretrained`` can rebuild the model. Subclasses declare the input they accept, and call
     [`check_input`][alnumzoo.models.base.ZooModel.check_input] at the top of ``forward`` so a wrong
     tensor fails with a message naming the expected and the given shape.
 
@@ -86,6 +125,13 @@ class ZooModel(nn.Module):
     head_name: ClassVar[str] = "fc"
     #: First convolution (adapted when the input channel count changes).
     stem_name: ClassVar[str] = "layer1.0"
+    #: Constructor arguments left out of `init_args`: ``labels`` are saved on their own, and
+    #: ``pretrained`` would make a rebuilt model fetch files.
+    unrecorded_args: ClassVar[frozenset[str]] = frozenset({"self", "labels", "pretrained"})
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _record_init_args(cls)
 
     def __init__(
         self,
@@ -94,7 +140,6 @@ class ZooModel(nn.Module):
         in_chans: int,
         input_size: tuple[int, int] | None,
         labels: LabelMap | None,
-        init_args: dict[str, Any],
     ) -> None:
         super().__init__()
         if in_chans < 1:
@@ -103,7 +148,8 @@ class ZooModel(nn.Module):
         self.in_chans = in_chans
         self.input_size = input_size
         self.labels = labels
-        self.init_args = dict(init_args)
+        #: Filled in when the subclass's constructor returns (see `_record_init_args`).
+        self.init_args: dict[str, Any] = {}
         #: Set by ``alnumzoo.from_pretrained``: where the weights came from.
         self.load_report: LoadReport | None = None
 

@@ -54,21 +54,7 @@ class BottleneckCNN(ZooModel):
         fh, fw = h // 2 // 2 // 5, w // 2 // 2 // 5
         if fh < 1 or fw < 1:
             raise ValueError(f"input_size must be at least (20, 20), got {(h, w)}")
-        super().__init__(
-            num_classes=n,
-            in_chans=in_chans,
-            input_size=(h, w),
-            labels=label_map,
-            init_args={
-                "num_classes": n,
-                "in_chans": in_chans,
-                "dropout": dropout,
-                "bottleneck": bottleneck,
-                "widths": list(widths),
-                "hidden": hidden,
-                "input_size": [h, w],
-            },
-        )
+        super().__init__(num_classes=n, in_chans=in_chans, input_size=(h, w), labels=label_map)
         w1, w2, w3 = widths
         self.layer1 = conv_stage(in_chans, w1)
         self.layer2 = nn.Sequential(*self._stage(w1, w2, bottleneck), nn.MaxPool2d(2))

@@ -47,20 +47,7 @@ class CifarCNN(ZooModel):
         fh, fw = h // 8, w // 8
         if fh < 1 or fw < 1:
             raise ValueError(f"input_size must be at least (8, 8), got {(h, w)}")
-        super().__init__(
-            num_classes=n,
-            in_chans=in_chans,
-            input_size=(h, w),
-            labels=label_map,
-            init_args={
-                "num_classes": n,
-                "in_chans": in_chans,
-                "dropout": dropout,
-                "widths": list(widths),
-                "hidden": list(hidden),
-                "input_size": [h, w],
-            },
-        )
+        super().__init__(num_classes=n, in_chans=in_chans, input_size=(h, w), labels=label_map)
         self.layer1 = conv_stage(in_chans, widths[0])
         self.layer2 = conv_stage(widths[0], widths[1])
         self.layer3 = conv_stage(widths[1], widths[2])

@@ -86,25 +86,7 @@ class CRNN(ZooModel):
             step_features = widths[1] * fh
         else:
             raise ValueError(f"layout must be 'report' or 'columns', got {layout!r}")
-        super().__init__(
-            num_classes=n,
-            in_chans=in_chans,
-            input_size=(h, w),
-            labels=label_map,
-            init_args={
-                "num_classes": n,
-                "in_chans": in_chans,
-                "cell": cell,
-                "hidden_size": hidden_size,
-                "num_layers": num_layers,
-                "dropout": dropout,
-                "bidirectional": bidirectional,
-                "layout": layout,
-                "seq_features": seq_features,
-                "widths": list(widths),
-                "input_size": [h, w],
-            },
-        )
+        super().__init__(num_classes=n, in_chans=in_chans, input_size=(h, w), labels=label_map)
         self.layout: SequenceLayout = layout
         self.step_features = step_features
         self.layer1 = conv_stage(in_chans, widths[0])

@@ -57,20 +57,7 @@ class EfficientNetB2(ZooModel):
         **timm_kwargs: Any,
     ) -> None:
         n, label_map = resolve_labels(labels, num_classes, DOG_BREEDS, 25)
-        super().__init__(
-            num_classes=n,
-            in_chans=in_chans,
-            input_size=None,
-            labels=label_map,
-            init_args={
-                "num_classes": n,
-                "in_chans": in_chans,
-                "drop_rate": drop_rate,
-                "drop_path_rate": drop_path_rate,
-                "normalize": normalize,
-                **timm_kwargs,
-            },
-        )
+        super().__init__(num_classes=n, in_chans=in_chans, input_size=None, labels=label_map)
         self.normalize = normalize
         # Not persistent: the state_dict stays a plain timm one.
         mean = torch.tensor(IMAGENET_MEAN).repeat(-(-in_chans // 3))[:in_chans]

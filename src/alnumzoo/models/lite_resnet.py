@@ -59,19 +59,7 @@ class LiteResNet(ZooModel):
         if len(widths) < 2:
             raise ValueError(f"widths needs a stem width and at least one stage, got {widths}")
         h, w = (int(s) for s in input_size)
-        super().__init__(
-            num_classes=n,
-            in_chans=in_chans,
-            input_size=(h, w),
-            labels=label_map,
-            init_args={
-                "num_classes": n,
-                "in_chans": in_chans,
-                "widths": widths,
-                "dropout": dropout,
-                "input_size": [h, w],
-            },
-        )
+        super().__init__(num_classes=n, in_chans=in_chans, input_size=(h, w), labels=label_map)
         self.conv1 = nn.Conv2d(in_chans, widths[0], 7, 2, 3, bias=False)
         self.bn1 = nn.BatchNorm2d(widths[0])
         self.maxpool = nn.MaxPool2d(3, 2, 1)

@@ -34,8 +34,9 @@ class HubWeights:
             (``"main"`` until then; the sha256 pins the content either way).
         sha256: Full sha256 of the weights file, checked on every load.
         filename: Weights file in the repository.
-        embedded: A copy ships inside the package (``alnumzoo/weights/<name>/``), so loading
-            needs no network.
+        embedded: The package is built with a copy (``alnumzoo/weights/<name>/``): where that
+            copy is present, loading reads it (with the same sha256 checks) and needs no
+            network; where it is missing, the pinned revision is downloaded as usual.
         config_sha256: sha256 of the ``config.json`` published with the weights, checked on
             every load, so the labels and constructor arguments are pinned with the weights.
     """

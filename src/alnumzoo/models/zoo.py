@@ -8,13 +8,11 @@ the built model. Measured results and the sha256 of shipped weights come from
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from torch import nn
-
-from alnumzoo.labels import ALNUM52, CIFAR10, FASHION_MNIST, LabelMap
+from alnumzoo.labels import ALNUM52, CIFAR10, FASHION_MNIST
 from alnumzoo.models.bottleneck_cnn import BottleneckCNN
 from alnumzoo.models.cifar_cnn import CifarCNN
 from alnumzoo.models.crnn import CRNN
@@ -52,23 +50,39 @@ def _load_published() -> dict[str, dict[str, Any]]:
 _PUBLISHED = _load_published()
 
 
+# What every entry of an architecture shares unless it says otherwise (name, parameter count
+# and description are each entry's own).
+_ARCHITECTURES = {
+    "bottleneck_cnn": ModelEntry("bottleneck_cnn", BottleneckCNN, "alnum52 characters",
+                                 (1, 100, 100), 52, ALNUM52, 0, _REPORT_000,
+                                 metrics={"report_top1": 98.54}),
+    "lite_resnet": ModelEntry("lite_resnet", LiteResNet, "alnum52 characters", (1, 90, 90), 52,
+                              ALNUM52, 0, _REPORT_001, metrics={"report_top1": 96.06}),
+    "crnn": ModelEntry("crnn", CRNN, "Fashion-MNIST clothing", (1, 28, 28), 10, FASHION_MNIST,
+                       0, _REPORT_004, metrics={"report_top1": 90.33}),
+    "cifar_cnn": ModelEntry("cifar_cnn", CifarCNN, "CIFAR-10 objects", (3, 32, 32), 10,
+                            CIFAR10, 0, _REPORT_002, metrics={"report_top1": 78.34}),
+    "efficientnet_b2": ModelEntry("efficientnet_b2", EfficientNetB2, "dog breeds",
+                                  (3, 256, 256), 25, None, 0, _REPORT_003,
+                                  metrics={"report_top1": 93.1}),
+}  # fmt: skip
+
+
 def _register(
     name: str,
-    builder: Callable[..., nn.Module],
-    task: str,
-    input_size: tuple[int, int, int],
-    num_classes: int,
-    labels: LabelMap | None,
-    num_params: int,
-    source: str,
-    description: str,
     *,
-    report_top1: float,
+    params: int,
+    description: str,
+    task: str | None = None,
+    input_size: tuple[int, int, int] | None = None,
+    report_top1: float | None = None,
     kwargs: dict[str, Any] | None = None,
     weights: HubWeights | TimmPretrained | None = None,
 ) -> None:
-    """Register an entry, adding the measured results of shipped weights when there are."""
-    metrics: dict[str, float] = {"report_top1": report_top1}
+    """Register an entry (its architecture's defaults, overridden by what is given), adding the
+    measured results of shipped weights when there are."""
+    shared = _ARCHITECTURES[name.split(".", 1)[0]]
+    metrics = {"report_top1": report_top1 or shared.metrics["report_top1"]}
     training: dict[str, Any] = {}
     release = _PUBLISHED.get(name)
     if release is not None:
@@ -85,16 +99,13 @@ def _register(
         )
         kwargs = release.get("kwargs") or kwargs
     register_model(
-        ModelEntry(
-            name,
-            builder,
-            task,
-            input_size,
-            num_classes,
-            labels,
-            num_params,
-            source,
-            description,
+        replace(
+            shared,
+            name=name,
+            task=task or shared.task,
+            input_size=input_size or shared.input_size,
+            num_params=params,
+            description=description,
             kwargs=kwargs or {},
             metrics=metrics,
             weights=weights,
@@ -102,61 +113,35 @@ def _register(
         )
     )
 
-
-for _name, _desc in (
-    ("bottleneck_cnn", "3-stage CNN with 1x1 bottlenecks, 100x100 grayscale"),
-    ("bottleneck_cnn.alnum52", "BottleneckCNN for the 52 alphanumeric classes"),
-):
-    _register(_name, BottleneckCNN, "alnum52 characters", (1, 100, 100), 52, ALNUM52, 366_792,
-              _REPORT_000, _desc, report_top1=98.54)  # fmt: skip
-_register(
-    "bottleneck_cnn.plain_alnum52", BottleneckCNN, "alnum52 characters", (1, 100, 100), 52,
-    ALNUM52, 582_824, _REPORT_000, "the report's comparison model without bottlenecks",
-    report_top1=92.98, kwargs={"bottleneck": False},
-)  # fmt: skip
-for _name, _desc in (
-    ("lite_resnet", "stem + 3 strided residual stages, 90x90 grayscale"),
-    ("lite_resnet.alnum52", "LiteResNet for the 52 alphanumeric classes"),
-):
-    _register(_name, LiteResNet, "alnum52 characters", (1, 90, 90), 52, ALNUM52, 175_124,
-              _REPORT_001, _desc, report_top1=96.06)  # fmt: skip
-_register(
-    "lite_resnet.alnum52_48", LiteResNet, "alnum52 characters", (1, 48, 48), 52, ALNUM52,
-    141_844, _REPORT_001,
-    "LiteResNet at 48x48 (characters read fine there; ~3x the training throughput of 90x90)",
-    report_top1=96.06, kwargs={"input_size": (48, 48)},
-)  # fmt: skip
-for _name, _desc in (
-    ("crnn", "2 conv stages + 5-layer RNN over the report's 56x56 reshape, 28x28 grayscale"),
-    ("crnn.fashion_mnist", "report-layout CRNN for Fashion-MNIST"),
-):
-    _register(_name, CRNN, "Fashion-MNIST clothing", (1, 28, 28), 10, FASHION_MNIST, 209_482,
-              _REPORT_004, _desc, report_top1=90.33)  # fmt: skip
-_register(
-    "crnn.columns_gru_fashion_mnist", CRNN, "Fashion-MNIST clothing", (1, 28, 28), 10,
-    FASHION_MNIST, 646_346, _REPORT_004,
-    "column-sequence CRNN (width as time, 2-layer GRU 192) for Fashion-MNIST",
-    report_top1=90.33,
-    kwargs={"layout": "columns", "cell": "gru", "num_layers": 2, "hidden_size": 192},
-)  # fmt: skip
-for _name, _desc in (
-    ("cifar_cnn", "3 conv stages + 3-layer MLP, 32x32 RGB"),
-    ("cifar_cnn.cifar10", "CifarCNN for CIFAR-10"),
-):
-    _register(_name, CifarCNN, "CIFAR-10 objects", (3, 32, 32), 10, CIFAR10, 469_532,
-              _REPORT_002, _desc, report_top1=78.34)  # fmt: skip
-_register(
-    "efficientnet_b2", EfficientNetB2, "dog breeds", (3, 256, 256), 25, None, 7_736_219,
-    _REPORT_003, "timm EfficientNet-B2 with a 25-way head (any input size)", report_top1=93.1,
-)  # fmt: skip
-_register(
-    "efficientnet_b2.ra_in1k", EfficientNetB2, "ImageNet backbone for dog breeds", (3, 256, 256),
-    25, None, 7_736_219,
-    _REPORT_003,
-    f"a fine-tuning starting point, not a dog classifier: timm's ImageNet backbone "
-    f"({TIMM_IMAGENET_WEIGHTS}, inputs standardised inside the model as those weights expect) "
-    "with a new, untrained 25-way head; no dog-breed weights are published yet",
-    report_top1=93.1,
-    kwargs={"normalize": True},
-    weights=TimmPretrained(TIMM_IMAGENET_WEIGHTS),
-)  # fmt: skip
+_register("bottleneck_cnn", params=366_792,
+          description="3-stage CNN with 1x1 bottlenecks, 100x100 grayscale")
+_register("bottleneck_cnn.alnum52", params=366_792,
+          description="BottleneckCNN for the 52 alphanumeric classes")
+_register("bottleneck_cnn.plain_alnum52", params=582_824,
+          description="the report's comparison model without bottlenecks",
+          report_top1=92.98, kwargs={"bottleneck": False})
+_register("lite_resnet", params=175_124,
+          description="stem + 3 strided residual stages, 90x90 grayscale")
+_register("lite_resnet.alnum52", params=175_124,
+          description="LiteResNet for the 52 alphanumeric classes")
+_register("lite_resnet.alnum52_48", params=141_844, input_size=(1, 48, 48),
+          description="LiteResNet at 48x48 (characters read fine there; ~3x the training "
+          "throughput of 90x90)", kwargs={"input_size": (48, 48)})
+_register("crnn", params=209_482,
+          description="2 conv stages + 5-layer RNN over the report's 56x56 reshape, 28x28 "
+          "grayscale")
+_register("crnn.fashion_mnist", params=209_482,
+          description="report-layout CRNN for Fashion-MNIST")
+_register("crnn.columns_gru_fashion_mnist", params=646_346,
+          description="column-sequence CRNN (width as time, 2-layer GRU 192) for Fashion-MNIST",
+          kwargs={"layout": "columns", "cell": "gru", "num_layers": 2, "hidden_size": 192})
+_register("cifar_cnn", params=469_532, description="3 conv stages + 3-layer MLP, 32x32 RGB")
+_register("cifar_cnn.cifar10", params=469_532, description="CifarCNN for CIFAR-10")
+_register("efficientnet_b2", params=7_736_219,
+          description="timm EfficientNet-B2 with a 25-way head (any input size)")
+_register("efficientnet_b2.ra_in1k", params=7_736_219, task="ImageNet backbone for dog breeds",
+          description="a fine-tuning starting point, not a dog classifier: timm's ImageNet "
+          f"backbone ({TIMM_IMAGENET_WEIGHTS}, inputs standardised inside the model as those "
+          "weights expect) with a new, untrained 25-way head; no dog-breed weights are "
+          "published yet",
+          kwargs={"normalize": True}, weights=TimmPretrained(TIMM_IMAGENET_WEIGHTS))

@@ -15,6 +15,7 @@ from alnumzoo.data.loaders import make_loader, resolve_augment, validation_sampl
 from alnumzoo.inference.device import autocast
 from alnumzoo.inference.evaluate import EvalResult, evaluate, require_matching_classes
 from alnumzoo.inference.tta import default_tta, tta_views
+from alnumzoo.models.classifier import as_classifier
 from alnumzoo.training.budget import BudgetClock, BudgetPlan, estimate_eval_s
 from alnumzoo.training.checkpoint import (
     TrainState,
@@ -76,7 +77,8 @@ class Trainer:
     ) -> None:
         self.train_data, self.val_data, self.options = train, val, options
         self.device, self.info, self.stop_flag = device, info, stop_flag
-        arch = str(getattr(model, "arch", type(model).__name__.lower()))
+        described = as_classifier(model)
+        arch = described.arch if described is not None else type(model).__name__.lower()
         rec = self.recipe = get_recipe(options.recipe, arch)
         if options.target is not None and val is None:
             raise ValueError("target needs validation data (val=...)")
@@ -92,7 +94,7 @@ class Trainer:
         bs = options.batch_size or rec.batch_size
         # A different batch size keeps the recipe's rate per image (the linear scaling rule).
         base_lr = options.lr if options.lr is not None else rec.lr * bs / rec.batch_size
-        labels = getattr(train, "labels", None) or getattr(model, "labels", None)
+        labels = getattr(train, "labels", None) or (described.labels if described else None)
         self.tta = default_tta(labels) if rec.tta == "auto" else rec.tta
         self.passes = tta_views(self.tta) + 2  # final evaluation: raw, averaged, then TTA
         resume_from = options.resume_from
