@@ -21,7 +21,8 @@ from alnumzoo.data import (
 from alnumzoo.factory import create_model
 from alnumzoo.hub import LoadReport, from_pretrained, push_to_hub, save_pretrained
 from alnumzoo.hub import timm_bridge as _timm_bridge
-from alnumzoo.inference import EvalResult, Prediction, evaluate, predict
+from alnumzoo.inference.evaluate import EvalResult, evaluate
+from alnumzoo.inference.predict import Prediction, predict
 from alnumzoo.labels import (
     ALNUM52,
     CIFAR10,

@@ -1,9 +1,14 @@
 """Inference: evaluation (with test-time augmentation), prediction from image files, and the
-device and precision choice they share with training."""
+device and precision choice they share with training.
 
+``alnumzoo.inference.evaluate`` and ``alnumzoo.inference.predict`` are the modules; the
+functions are ``alnumzoo.evaluate`` and ``alnumzoo.predict``.
+"""
+
+from alnumzoo.inference import evaluate, predict
 from alnumzoo.inference.device import autocast_dtype, resolve_device
-from alnumzoo.inference.evaluate import EvalResult, evaluate
-from alnumzoo.inference.predict import Prediction, load_image, predict
+from alnumzoo.inference.evaluate import EvalResult
+from alnumzoo.inference.predict import Prediction, load_image
 from alnumzoo.inference.tta import default_tta, predict_proba, tta_views
 
 __all__ = [

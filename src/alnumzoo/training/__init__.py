@@ -4,7 +4,7 @@
 ``alnumzoo.training.fit.fit``).
 """
 
-from alnumzoo.training import fit
+from alnumzoo.training import fit  # the module; the function is alnumzoo.fit
 from alnumzoo.training.budget import BudgetClock, BudgetPlan, parse_budget
 from alnumzoo.training.checkpoint import (
     CheckpointError,
