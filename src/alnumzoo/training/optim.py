@@ -41,10 +41,16 @@ _Tensors = tuple[torch.Tensor, ...] | list[torch.Tensor]
 def _warmed_up_ema(decay: float) -> Callable[[_Tensors, _Tensors, torch.Tensor | int], None]:
     # Warmed-up decay: early averages are not dominated by the random initial weights.
     def update(averaged: _Tensors, current: _Tensors, n: torch.Tensor | int) -> None:
-        d = min(decay, (1 + float(n)) / (10 + float(n)))
+        weight: float | torch.Tensor
+        if isinstance(n, torch.Tensor) and n.device.type != "cpu":
+            # float(n) would make the host wait for the GPU at every step: keep it there.
+            weight = 1 - torch.clamp((1 + n) / (10 + n), max=decay)
+        else:
+            weight = 1 - min(decay, (1 + float(n)) / (10 + float(n)))
         for a, c in zip(averaged, current, strict=True):
             if a.is_floating_point():
-                a.lerp_(c.to(a.dtype), 1 - d)
+                w = weight.to(a.dtype) if isinstance(weight, torch.Tensor) else weight
+                a.lerp_(c.to(a.dtype), w)
             else:
                 a.copy_(c)
 
