@@ -11,6 +11,7 @@ from typing import Any, ClassVar, TypeVar
 import torch
 from torch import nn
 
+from alnumzoo._jsonable import tuples_as_lists
 from alnumzoo.labels import LabelMap
 from alnumzoo.models.pretrained_cfg import build_pretrained_cfg
 from alnumzoo.models.provenance import LoadReport
@@ -66,12 +67,6 @@ def resolve_labels(
     return num_classes, labels
 
 
-def _json_ready(value: Any) -> Any:
-    if isinstance(value, tuple | list):
-        return [_json_ready(v) for v in value]
-    return value
-
-
 def _record_init_args(cls: type[ZooModel]) -> None:
     """Wrap ``cls.__init__`` so that an instance built by it records the arguments it was
     built with in ``init_args``, read from the constructor's signature (as huggingface_hub's
@@ -92,9 +87,9 @@ def _record_init_args(cls: type[ZooModel]) -> None:
         for name, value in bound.arguments.items():
             kind = signature.parameters[name].kind
             if kind is inspect.Parameter.VAR_KEYWORD and isinstance(value, Mapping):
-                recorded.update({k: _json_ready(v) for k, v in value.items()})
+                recorded.update({k: tuples_as_lists(v) for k, v in value.items()})
             elif name not in self.unrecorded_args and kind is not inspect.Parameter.VAR_POSITIONAL:
-                recorded[name] = _json_ready(value)
+                recorded[name] = tuples_as_lists(value)
         # The class count as resolved (from labels when only they were given).
         recorded["num_classes"] = self.num_classes
         self.init_args = recorded

@@ -13,6 +13,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
 from alnumzoo._atomic import atomic_write
+from alnumzoo._jsonable import tuples_as_lists
 from alnumzoo.training.history import History
 from alnumzoo.training.recipes import Recipe
 
@@ -95,17 +96,6 @@ def data_fingerprint(data: object) -> str:
     return digest.hexdigest()
 
 
-def _plain(value: Any) -> Any:
-    """``value`` with tuples as lists, so recipe fields compare equal however they were stored."""
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _recipe_fields(recipe: Recipe) -> dict[str, Any]:
-    return asdict(recipe)
-
-
 @dataclass
 class TrainState:
     """Everything a run needs to continue exactly where it stopped: the objects being trained
@@ -169,7 +159,7 @@ class TrainState:
             "best_epoch": self.best_epoch,
             "best_state": self.best_state,
             "history": self.history.to_dict(),
-            "recipe": _recipe_fields(self.recipe),
+            "recipe": asdict(self.recipe),
             "execution": self.execution,
             "run": self.run,
         }
@@ -185,9 +175,10 @@ class TrainState:
                 f"{source} was written for {state.get('arch')!r}, not {self.arch!r}"
             )
         written = state.get("recipe", {})
-        current = _recipe_fields(self.recipe)
+        current = asdict(self.recipe)
+        plain = tuples_as_lists
         changed = sorted(
-            k for k in current if k in written and _plain(written[k]) != _plain(current[k])
+            k for k in current if k in written and plain(written[k]) != plain(current[k])
         )
         if changed:
             raise CheckpointError(
