@@ -2,6 +2,8 @@
 
     python benchmarks/train_pretrained.py crnn.fashion_mnist --out runs
     python benchmarks/train_pretrained.py --list
+    python benchmarks/train_pretrained.py crnn.fashion_mnist --out finetune \
+        --init runs/crnn.fashion_mnist/pretrained --set lr=3e-4 --set warmup=0 --budget 1h
 
 Every variant has a fixed recipe, budget and data split (see ``VARIANTS``). The run writes a
 checkpoint every epoch to ``OUT/NAME/checkpoint.pt`` and continues from it when started
@@ -91,6 +93,18 @@ def per_class_sample(data: InMemoryImageDataset, n: int) -> InMemoryImageDataset
     return data.subset(torch.cat(picks).sort().values)
 
 
+def parse_override(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` for a recipe field; the value is read as JSON (numbers, null, strings)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (a recipe field), got {text!r}")
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = value
+    return key, parsed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", nargs="?", choices=sorted(VARIANTS))
@@ -104,6 +118,20 @@ def main(argv: list[str] | None = None) -> int:
         default=50,
         help="validate on this many images per class during training when the validation "
         "and held-out splits are the same (0: all)",
+    )
+    parser.add_argument(
+        "--init",
+        type=Path,
+        help="start from these weights (a saved folder or a Hub repo id): a fine-tuning run",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        type=parse_override,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change one field of the variant's recipe, e.g. lr=3e-4 (repeatable)",
     )
     parser.add_argument("--list", action="store_true")
     args = parser.parse_args(argv)
@@ -123,13 +151,19 @@ def main(argv: list[str] | None = None) -> int:
         # Selecting on a per-class sample keeps per-epoch evaluation cheap next to a CPU
         # budget; the reported number is still measured on the whole held-out split.
         val = per_class_sample(val, args.val_per_class)
-    model = alnumzoo.create_model(variant.arch, **variant.kwargs)
+    recipe = get_recipe(variant.recipe, variant.arch).with_overrides(**dict(args.overrides))
+    if args.init is not None:
+        model = alnumzoo.from_pretrained(str(args.init))
+        if model.init_args != alnumzoo.create_model(variant.arch, **variant.kwargs).init_args:
+            raise SystemExit(f"--init {args.init}: not a {args.name} model ({model.init_args})")
+    else:
+        model = alnumzoo.create_model(variant.arch, **variant.kwargs)
     history = fit(
         model,
         train,
         val,
         budget=budget,
-        recipe=variant.recipe,
+        recipe=recipe,
         checkpoint=ckpt,
         resume=ckpt if ckpt.exists() else None,
         progress=sys.stderr.isatty(),
@@ -145,9 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         "kwargs": variant.kwargs,
         "recipe": history.recipe,
         "recipe_detail": {
-            k: v
-            for k, v in asdict(get_recipe(variant.recipe, variant.arch)).items()
-            if k not in ("name", "description")
+            k: v for k, v in asdict(recipe).items() if k not in ("name", "description")
         },
         "budget": budget,
         "device": history.device,
@@ -172,8 +204,12 @@ def main(argv: list[str] | None = None) -> int:
             + (["--budget", budget] if args.budget else [])
             + (["--threads", str(args.threads)] if args.threads else [])
             + ([] if args.val_per_class == 50 else ["--val-per-class", str(args.val_per_class)])
+            + ([f"--init {args.init}"] if args.init is not None else [])
+            + [f"--set {k}={json.dumps(v)}" for k, v in args.overrides]
         ),
     }
+    if args.init is not None:
+        metrics["init"] = str(args.init)
     manifest = getattr(train, "manifest", None)
     if manifest is not None:
         # Which fonts the model has seen (train) and was measured on (valid), by family.

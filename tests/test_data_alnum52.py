@@ -200,6 +200,23 @@ def test_build_is_deterministic_split_by_family_and_cached(tmp_path: Path) -> No
     np.testing.assert_array_equal((image[0] * 255).round().byte().numpy(), b[52 * 3 + 2])
     assert not list((tmp_path / "b").glob(".*partial*"))
 
+    # Every image's font is known: re-rendering a row with the font image_fonts names gives
+    # the stored image back, and both of a class's images come from different fonts.
+    fonts = valid.image_fonts()
+    assert len(fonts) == len(valid)
+    valid_paths = [f[0] for f in manifest["fonts"]["valid"]]
+    assert {f[0] for f in fonts} <= set(valid_paths)
+    for row in (0, 1, 2 * 30 + 1):
+        label, k = divmod(row, 2)
+        info = screen_font(fonts[row][0])
+        assert isinstance(info, FontInfo)
+        again_image = render_glyph(
+            info, ALNUM52[label], 40, np.random.default_rng([0, 1, label, k]), RenderStyle()
+        )
+        np.testing.assert_array_equal(again_image, b[52 * 3 + row])
+    if len(valid_paths) > 1:
+        assert fonts[0] != fonts[1]
+
 
 def test_rendered_reader_errors(tmp_path: Path) -> None:
     with pytest.raises(DatasetFormatError, match="render-alnum52"):

@@ -5,6 +5,7 @@ from alnumzoo.data.alnum52 import Alnum52Folder, Alnum52Rendered
 from alnumzoo.data.alnum52_build import (
     BuildResult,
     build_alnum52,
+    class_font_order,
     family_group,
     split_fonts_by_family,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "StanfordDogs",
     "UnsafeArrayError",
     "build_alnum52",
+    "class_font_order",
     "create_transform",
     "dogs_eval_transform",
     "dogs_train_transform",

@@ -10,6 +10,7 @@ from typing import Literal
 import numpy as np
 import torch
 
+from alnumzoo.data.alnum52_build import SPLITS, class_font_order
 from alnumzoo.data.base import (
     DatasetFormatError,
     InMemoryImageDataset,
@@ -158,3 +159,29 @@ class Alnum52Rendered(InMemoryImageDataset):
         images = torch.from_numpy(np.array(array[start:stop])).unsqueeze(1)
         targets = torch.arange(len(ALNUM52)).repeat_interleave(per_class)
         super().__init__(images, targets, ALNUM52, transform)
+        self.split = split
+        self.per_class = per_class
+
+    def image_fonts(self) -> list[tuple[str, str, str]]:
+        """The font that drew each image, in row order, as ``(path, family, style)``.
+
+        Recomputed from the manifest with the builder's own font order
+        ([`class_font_order`][alnumzoo.data.alnum52_build.class_font_order]), for error
+        analysis by font.
+
+        Raises:
+            DatasetFormatError: the manifest does not list this split's fonts.
+        """
+        fonts = self.manifest.get("fonts", {}).get(self.split)
+        if not isinstance(fonts, list) or not fonts:
+            raise DatasetFormatError(
+                f"the manifest lists no fonts for split {self.split!r}; "
+                "expected build_alnum52's 'fonts' → split → [path, family, style] entries"
+            )
+        split_id = SPLITS.index(self.split)
+        seed = int(self.manifest.get("seed", 0))
+        return [
+            (str(fonts[i][0]), str(fonts[i][1]), str(fonts[i][2]))
+            for label in range(len(ALNUM52))
+            for i in class_font_order(len(fonts), split_id, label, self.per_class, seed)
+        ]

@@ -22,10 +22,17 @@ from alnumzoo.data.fonts import FontInfo, find_font_files, screen_font
 from alnumzoo.data.render import RenderStyle, render_glyph
 from alnumzoo.labels import ALNUM52
 
-__all__ = ["BuildResult", "build_alnum52", "family_group", "split_fonts_by_family"]
+__all__ = [
+    "BuildResult",
+    "build_alnum52",
+    "class_font_order",
+    "family_group",
+    "split_fonts_by_family",
+]
 
 FORMAT_VERSION = 1
-_SPLITS = ("train", "valid")
+#: The manifest's splits, in row order; a split's index seeds its fonts and images.
+SPLITS = ("train", "valid")
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,16 @@ def split_fonts_by_family(
     }
 
 
+def class_font_order(n_fonts: int, split_id: int, label: int, count: int, seed: int) -> list[int]:
+    """Which of a split's ``n_fonts`` fonts draws each of the ``count`` images of one class.
+
+    Fonts are used evenly: a rotation seeded by ``(seed, split_id, label)``, then round-robin.
+    ``split_id`` is the split's index in the manifest (0 train, 1 valid).
+    """
+    start = int(np.random.default_rng([seed, split_id, label]).integers(n_fonts))
+    return [(start + k) % n_fonts for k in range(count)]
+
+
 def _render_class(
     fonts: list[FontInfo],
     split_id: int,
@@ -96,11 +113,10 @@ def _render_class(
 ) -> np.ndarray:
     char = ALNUM52[label]
     out = np.empty((count, size, size), dtype=np.uint8)
-    # Fonts are used evenly: a seeded rotation per class, then round-robin.
-    start = int(np.random.default_rng([seed, split_id, label]).integers(len(fonts)))
-    for k in range(count):
+    order = class_font_order(len(fonts), split_id, label, count, seed)
+    for k, font in enumerate(order):
         rng = np.random.default_rng([seed, split_id, label, k])
-        out[k] = render_glyph(fonts[(start + k) % len(fonts)], char, size, rng, style)
+        out[k] = render_glyph(fonts[font], char, size, rng, style)
     return out
 
 
@@ -173,7 +189,7 @@ def build_alnum52(
         "per_class": counts,
         "valid_fraction": valid_fraction,
         "style": style.to_dict(),
-        "fonts": {s: [[f.path, f.family, f.style] for f in splits[s]] for s in _SPLITS},
+        "fonts": {s: [[f.path, f.family, f.style] for f in splits[s]] for s in SPLITS},
     }
     fingerprint = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
     manifest_path = out / "manifest.json"
@@ -185,11 +201,11 @@ def build_alnum52(
     total = sum(counts.values()) * len(ALNUM52)
     tmp_images = out / ".images.npy.partial"
     images = np.lib.format.open_memmap(tmp_images, "w+", np.uint8, (total, size, size))
-    jobs = [(s, label) for s in _SPLITS for label in range(len(ALNUM52))]
+    jobs = [(s, label) for s in SPLITS for label in range(len(ALNUM52))]
     with ProcessPoolExecutor(workers) as pool:
         futures = [
             pool.submit(
-                _render_class, splits[s], _SPLITS.index(s), label, counts[s], size, seed, style
+                _render_class, splits[s], SPLITS.index(s), label, counts[s], size, seed, style
             )
             for s, label in jobs
         ]
@@ -211,7 +227,7 @@ def build_alnum52(
             "train": {"start": 0, "per_class": train_per_class},
             "valid": {"start": train_per_class * len(ALNUM52), "per_class": valid_per_class},
         },
-        "families": {s: sorted({f.family for f in splits[s]}) for s in _SPLITS},
+        "families": {s: sorted({f.family for f in splits[s]}) for s in SPLITS},
         "rejected_fonts": rejected,
     }
     text = json.dumps(manifest, indent=1)
