@@ -2,8 +2,10 @@
 # A lent-GPU session (see docs/benchmarks.md): unpack the carried data, smoke-test fit() on
 # CUDA, measure throughput against a plain loop, then train variants side by side on the one GPU.
 #   bash benchmarks/gpu_session.sh BUDGET VARIANT...      (data carried in .gpu/, results to $OUT)
-# .gpu/ holds fmnist/ (the Debian dataset-fashion-mnist files) and cifar.tar.xz (the course's
-# JPEG tar, xz-compressed to travel); neither is committed. Runs write to .gpu/runs/NAME, so a
+# .gpu/ holds fmnist/ (the Debian dataset-fashion-mnist files), cifar.tar.xz (the course's
+# JPEG tar, xz-compressed to travel) and fonts.tar.xz (benchmarks/pack_fonts.py: the alnum52
+# fonts cut down to the 52 glyphs, from which the alnum52 sets are rendered here on all cores,
+# skipped when already rendered); none is committed. Runs write to .gpu/runs/NAME, so a
 # later session that carries .gpu/runs back resumes them (BUDGET is the total, as in fit()).
 set -uo pipefail
 budget="$1"; shift
@@ -18,6 +20,14 @@ for f in .gpu/fmnist/*; do
   esac
 done
 [ -f .gpu/cifar.tar.xz ] && xz -dc .gpu/cifar.tar.xz > ../shared/data/cifar10_jpeg_q75.tar
+if [ -f .gpu/fonts.tar.xz ]; then
+  # The same sizes and counts as the local sets (docs/benchmarks.md), so the valid split is the
+  # same 145 families the shipped weights are measured on.
+  mkdir -p /tmp/alnum52-fonts data && tar -C /tmp/alnum52-fonts -xJf .gpu/fonts.tar.xz
+  render() { python3 -m alnumzoo.cli render-alnum52 "$@" --fonts /tmp/alnum52-fonts/fonts --quiet; }
+  render data/alnum52_48 --size 48 --train-per-class 2000 &&
+    render data/alnum52 --size 100 --train-per-class 1500 || exit 1
+fi
 nvidia-smi --query-gpu=timestamp,name,utilization.gpu,memory.used --format=csv -l 2 \
   > "$out/nvidia_smi.csv" &
 [ "${SKIP_SMOKE:-0}" = 1 ] || python3 - <<'PY' || exit 1
