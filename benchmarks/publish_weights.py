@@ -63,9 +63,29 @@ _DATASETS = {
 }
 
 
-def publish(run: Path) -> dict[str, Any]:
+def earlier_stage(metrics: dict[str, Any], zoo: dict[str, Any]) -> dict[str, Any] | None:
+    """For a fine-tuning run (``train_pretrained.py --init``), the zoo record of the weights
+    it started from, when they are the ones shipped now (same sha256)."""
+    init = metrics.get("init")
+    if init is None:
+        return None
+    shipped = zoo.get(metrics["name"], {})
+    start = Path(init) / "model.safetensors"
+    if not start.is_file() or shipped.get("sha256") != sha256_file(start):
+        raise SystemExit(
+            f"{metrics['name']}: fine-tuned from {init}, which is not the shipped weights; "
+            "publish the starting weights first, or record where they came from"
+        )
+    keys = ("command", "device", "gpu", "budget", "train_s", "epochs", "top1", "top1_tta")
+    return {k: shipped[k] for k in (*keys, "sha256") if k in shipped}
+
+
+def publish(run: Path, zoo: dict[str, Any]) -> dict[str, Any]:
     metrics = json.loads((run / "metrics.json").read_text())
     name = metrics["name"]
+    start = earlier_stage(metrics, zoo)
+    if start is not None:
+        metrics["fine_tuned_from"] = start
     model = alnumzoo.from_pretrained(run / "pretrained")
     target = WEIGHTS / name
     if target.exists():
@@ -106,7 +126,13 @@ def publish(run: Path) -> dict[str, Any]:
         metrics={"top1": metrics["top1"], "top1_tta": metrics["top1_tta"]},
         eval_split=metrics["held_out"],
         recipe=(
-            f"`{metrics['recipe']}` recipe of `alnumzoo.fit`"
+            (
+                ""
+                if start is None
+                else f"Fine-tuned from the weights of `{start['command']}` on "
+                f"{start.get('gpu', start['device'])} ({start['top1']}% top-1), with the "
+            )
+            + f"`{metrics['recipe']}` recipe of `alnumzoo.fit`"
             + (f" ({_summary(metrics['recipe_detail'])})" if "recipe_detail" in metrics else "")
             + f", budget {metrics['budget']} on "
             + (
@@ -165,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     zoo_path = WEIGHTS / "zoo.json"
     zoo = json.loads(zoo_path.read_text()) if zoo_path.exists() else {}
     for run in args.runs:
-        record = publish(run)
+        record = publish(run, zoo)
         zoo[record["name"]] = record
         print(json.dumps(record, indent=2))
     zoo_path.write_text(json.dumps(dict(sorted(zoo.items())), indent=2) + "\n")

@@ -40,9 +40,22 @@ def _training_table() -> str:
             if "gpu" in t
             else f"{t.get('device')} ({threads} thread{'s' if threads != 1 else ''})"
         )
+        outside = (
+            f" ({t['top1_outside_selection']:.2f}% on those outside the epoch-selection sample)"
+            if t.get("top1_outside_selection") is not None
+            else ""
+        )
+        start = t.get("fine_tuned_from")
+        earlier = (
+            f"{start['budget']} on {start.get('gpu', start.get('device'))}, "
+            f"{start['epochs']} epochs, then "
+            if start
+            else ""
+        )
         rows.append(
-            f"| `{e.name}` | {t.get('held_out')}, {t.get('num_samples', 0):,} images "
-            f"| {t.get('recipe')} recipe, {t.get('budget')} on {where}, {t.get('epochs')} epochs, "
+            f"| `{e.name}` | {t.get('held_out')}, {t.get('num_samples', 0):,} images{outside} "
+            f"| {t.get('recipe')} recipe, {earlier}{t.get('budget')} on {where}, "
+            f"{t.get('epochs')} epochs{' (fine-tuning)' if start else ''}, "
             f"TTA {t.get('tta')} | `{sha[:16]}` |"
         )
     return "\n".join(rows) if len(rows) > 2 else ""
@@ -67,8 +80,12 @@ def _architectures_table() -> str:
 def _commands() -> str:
     lines = []
     for name in alnumzoo.list_models(pretrained=True):
-        command = alnumzoo.get_model_entry(name).training.get("command")
-        if command:
+        training = alnumzoo.get_model_entry(name).training
+        command = training.get("command")
+        start = training.get("fine_tuned_from")
+        if command and start:
+            lines.append(f"- `{name}`: `{start['command']}`, then `{command}`")
+        elif command:
             lines.append(f"- `{name}`: `{command}`")
     return "\n".join(lines) or "-"
 

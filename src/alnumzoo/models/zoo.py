@@ -35,7 +35,8 @@ _RESULT_KEYS = ("top1", "top1_tta", "mflops", "cpu_img_s")
 _TRAINING_KEYS = (
     "recipe", "budget", "device", "threads", "train_s", "epochs", "steps", "selected",
     "held_out", "num_samples", "tta", "command", "most_confused", "recipe_detail",
-    "precision", "channels_last", "font_families", "gpu",
+    "precision", "channels_last", "font_families", "gpu", "fine_tuned_from",
+    "top1_outside_selection",
 )  # fmt: skip
 
 
