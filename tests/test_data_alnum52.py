@@ -216,6 +216,9 @@ def test_build_is_deterministic_split_by_family_and_cached(tmp_path: Path) -> No
         np.testing.assert_array_equal(again_image, b[52 * 3 + row])
     if len(valid_paths) > 1:
         assert fonts[0] != fonts[1]
+    del valid.manifest["fonts"]
+    with pytest.raises(DatasetFormatError, match="which fonts drew split 'valid'"):
+        valid.image_fonts()
 
 
 def test_rendered_reader_errors(tmp_path: Path) -> None:

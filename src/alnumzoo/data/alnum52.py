@@ -173,13 +173,16 @@ class Alnum52Rendered(InMemoryImageDataset):
             DatasetFormatError: the manifest does not list this split's fonts.
         """
         fonts = self.manifest.get("fonts", {}).get(self.split)
-        if not isinstance(fonts, list) or not fonts:
+        seed = self.manifest.get("seed")
+        well_formed = isinstance(fonts, list) and all(
+            isinstance(f, list) and len(f) == 3 for f in fonts
+        )
+        if not fonts or not well_formed or not isinstance(seed, int):
             raise DatasetFormatError(
-                f"the manifest lists no fonts for split {self.split!r}; "
-                "expected build_alnum52's 'fonts' → split → [path, family, style] entries"
+                f"the manifest does not say which fonts drew split {self.split!r}; expected "
+                "build_alnum52's integer 'seed' and 'fonts' → split → [path, family, style]"
             )
         split_id = SPLITS.index(self.split)
-        seed = int(self.manifest.get("seed", 0))
         return [
             (str(fonts[i][0]), str(fonts[i][1]), str(fonts[i][2]))
             for label in range(len(ALNUM52))
