@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from train_pretrained import per_class_rows  # the same balanced sample as the shipped runs
 
 import alnumzoo
 from alnumzoo import evaluate, fit
@@ -71,8 +72,7 @@ RACES: dict[str, Race] = {
 
 def per_class(data: InMemoryImageDataset, n: int) -> InMemoryImageDataset:
     """The first ``n`` images of every class."""
-    picks = [(data.targets == c).nonzero()[:n, 0] for c in range(len(data.labels))]
-    return data.subset(torch.cat(picks).sort().values)
+    return data.subset(per_class_rows(data, n))
 
 
 def load(kind: str, data_root: Path) -> tuple[InMemoryImageDataset, InMemoryImageDataset, str]:
