@@ -45,6 +45,11 @@ class Variant:
 
 VARIANTS: dict[str, Variant] = {
     "bottleneck_cnn.alnum52": Variant("bottleneck_cnn", "alnum52", "25m", dataset_name="alnum52"),
+    # The wide corpus (make_alnum52.sh --wide): three splits, real-world rendering.
+    "bottleneck_cnn.alnum52_wide": Variant(
+        "bottleneck_cnn", "alnum52w", "100m", dataset_name="alnum52"
+    ),
+    "char_resnet.alnum52": Variant("char_resnet", "alnum52w_48", "100m", dataset_name="alnum52"),
     "lite_resnet.alnum52": Variant("lite_resnet", "alnum52_90", "12m", dataset_name="alnum52"),
     "lite_resnet.alnum52_48": Variant(
         "lite_resnet", "alnum52_48", "12m", kwargs={"input_size": (48, 48)}, dataset_name="alnum52"
@@ -69,6 +74,15 @@ def load_data(
         root = data_root / "alnum52"
         valid = Alnum52Rendered(root, "valid")
         return Alnum52Rendered(root, "train"), valid, valid, "valid (unseen font families)"
+    if kind in ("alnum52w", "alnum52w_48"):
+        # Epochs are picked on "select"; "heldout" is only read once, after training.
+        root = data_root / kind
+        return (
+            Alnum52Rendered(root, "train"),
+            Alnum52Rendered(root, "select"),
+            Alnum52Rendered(root, "heldout"),
+            "heldout (unseen font family groups)",
+        )
     if kind in ("alnum52_90", "alnum52_48"):
         root = data_root / kind
         valid = Alnum52Rendered(root, "valid")
@@ -98,6 +112,27 @@ def outside(data: InMemoryImageDataset, rows: torch.Tensor) -> InMemoryImageData
     keep = torch.ones(len(data), dtype=torch.bool)
     keep[rows] = False
     return data.subset(keep.nonzero()[:, 0])
+
+
+def held_out_breakdown(model: torch.nn.Module, test: Alnum52Rendered) -> dict[str, Any]:
+    """Held-out accuracy by font category, and on the tight-crop copy of the same images."""
+    kinds = test.image_categories()
+    by_category: dict[str, dict[str, float | int]] = {}
+    tight = test.tight_crop()
+    for kind in sorted(set(kinds)):
+        rows = torch.tensor([i for i, k in enumerate(kinds) if k == kind])
+        by_category[kind] = {
+            "images": len(rows),
+            "top1": round(100 * evaluate(model, test.subset(rows)).accuracy, 2),
+            "top1_tight": round(100 * evaluate(model, tight.subset(rows)).accuracy, 2),
+        }
+    tight_result = evaluate(model, tight)
+    return {
+        "top1_tight": round(100 * tight_result.accuracy, 2),
+        "top1_tight_tta": round(100 * evaluate(model, tight, tta="auto").accuracy, 2),
+        "tight_most_confused": tight_result.most_confused(8),
+        "by_category": by_category,
+    }
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -226,14 +261,21 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.init is not None:
         metrics["init"] = str(args.init)
+    if isinstance(test, Alnum52Rendered) and test.split == "heldout":
+        metrics |= held_out_breakdown(model, test)
+        if val is not None:
+            metrics["top1_select"] = round(100 * evaluate(model, val).accuracy, 2)
     manifest = getattr(train, "manifest", None)
     if manifest is not None:
         # Which fonts the model has seen (train) and was measured on (valid), by family.
+        held = "heldout" if "heldout" in manifest["families"] else "valid"
         metrics["fonts"] = {
             "manifest_fingerprint": manifest["fingerprint"],
             "train_families": manifest["families"]["train"],
-            "valid_families": manifest["families"]["valid"],
+            "valid_families": manifest["families"][held],
         }
+        if "select" in manifest["families"]:
+            metrics["fonts"]["select_families"] = manifest["families"]["select"]
     out = alnumzoo.save_pretrained(model, run_dir / "pretrained")
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(json.dumps(metrics, indent=2))

@@ -236,3 +236,25 @@ def test_imagenet_starting_point_standardises_its_input() -> None:
     std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     with torch.no_grad():
         assert torch.allclose(standardising(x), plain((x - mean) / std), atol=1e-5)
+
+
+def test_char_resnet_features_head_and_any_input_size() -> None:
+    model = alnumzoo.CharResNet().eval()
+    assert alnumzoo.count_parameters(model) == 895_508 <= alnumzoo.COURSE_PARAM_CAP
+    x = torch.rand(3, 1, 48, 48)
+    features = model.forward_features(x)
+    assert features.shape == (3, 192, 3, 3)
+    pooled = model.forward_head(features, pre_logits=True)
+    assert pooled.shape == (3, model.num_features)
+    torch.testing.assert_close(model.forward_head(features), model(x))
+    # Average pooling: the same weights read other sizes once input_size says so.
+    wide = alnumzoo.CharResNet(input_size=(64, 64))
+    wide.load_state_dict(model.state_dict())
+    assert wide.eval()(torch.rand(2, 1, 64, 64)).shape == (2, 52)
+    with pytest.raises(ValueError, match=r"\(N, 1, 48, 48\)"):
+        model(torch.rand(1, 1, 64, 64))
+    with pytest.raises(ValueError, match="at least one stage"):
+        alnumzoo.CharResNet(depth=0)
+    # Every block starts as the identity (its last BatchNorm is zero).
+    fresh = alnumzoo.CharResNet()
+    assert all(float(b.bn2.weight.detach().abs().sum()) == 0 for b in fresh.blocks)  # type: ignore[union-attr]

@@ -130,3 +130,55 @@ def test_shipped_package_list_is_valid() -> None:
     specs = read_package_list(Path(__file__).resolve().parents[1] / "scripts" / "npm_fonts.txt")
     assert len(specs) > 200
     assert all(s.startswith("@expo-google-fonts/") and s.count("@") == 2 for s in specs)
+
+
+def test_fontsource_packages_keep_latin_faces_and_google_category(
+    fake_npm: Path, tmp_path: Path
+) -> None:
+    registry = Path(os.environ["FAKE_NPM_REGISTRY"])
+    files = {
+        f"package/files/kristi-{subset}-{weight}-{style}.{ext}": b"font"
+        for subset in ("latin", "latin-ext")
+        for weight in (300, 400, 700)
+        for style in ("normal", "italic")
+        for ext in ("woff", "woff2")
+    }
+    _tarball(
+        registry / "fontsource-kristi-5.3.0.tgz",
+        {**files, "package/metadata.json": json.dumps({"category": "handwriting"}).encode()},
+    )
+    _tarball(
+        registry / "fontsource-thin-5.3.0.tgz",
+        {
+            "package/files/thin-latin-100-normal.woff2": b"a",
+            "package/files/thin-latin-300-normal.woff2": b"b",
+            "package/files/thin-latin-300-italic.woff2": b"c",
+            "package/files/thin-latin-ext-300-normal.woff2": b"d",
+        },
+    )
+    kristi, thin = fetch_npm_fonts(
+        ["@fontsource/kristi@5.3.0", "@fontsource/thin@5.3.0"],
+        tmp_path / "fonts",
+        npm=str(fake_npm),
+        progress=False,
+    )
+    # The latin subset's WOFF2 at the weights and styles the course data has; nothing else.
+    assert sorted(p.name for p in kristi.glob("*.woff*")) == [
+        "kristi-latin-400-italic.woff2",
+        "kristi-latin-400-normal.woff2",
+        "kristi-latin-700-italic.woff2",
+        "kristi-latin-700-normal.woff2",
+    ]
+    record = json.loads((kristi / ".package.json").read_text())
+    assert record["category"] == "handwriting"
+    # Without a 400 or 700 weight, the upright face nearest to 400 is kept.
+    assert [p.name for p in thin.glob("*.woff*")] == ["thin-latin-300-normal.woff2"]
+    assert json.loads((thin / ".package.json").read_text())["category"] is None
+
+
+def test_fontsource_list_is_pinned_and_readable() -> None:
+    path = Path(__file__).resolve().parents[1] / "scripts" / "fontsource_fonts.txt"
+    specs = read_package_list(path)
+    assert len(specs) > 1500
+    assert all(s.startswith("@fontsource/") and s.count("@") == 2 for s in specs)
+    assert len(set(specs)) == len(specs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -18,11 +18,14 @@ from alnumzoo.data.base import (
     require_dir,
 )
 from alnumzoo.data.safe_npy import load_image_array
+from alnumzoo.data.transforms import crop_to_ink
 from alnumzoo.labels import ALNUM52
 
 __all__ = ["Alnum52Folder", "Alnum52Rendered", "Split"]
 
-Split = Literal["train", "valid"]
+#: ``train``/``valid`` in the course layout and format 1 rendered sets; format 2 sets hold
+#: ``train``, ``select`` (picks epochs and variants) and ``heldout`` (touched once per model).
+Split = Literal["train", "valid", "select", "heldout"]
 _MAX_MANIFEST_BYTES = 64 * 2**20
 Transform = Callable[[torch.Tensor], torch.Tensor] | None
 
@@ -110,7 +113,9 @@ class Alnum52Rendered(InMemoryImageDataset):
 
     Args:
         root: Output folder of [`build_alnum52`][alnumzoo.data.alnum52_build.build_alnum52].
-        split: ``"train"`` or ``"valid"`` (valid fonts' families never appear in train).
+        split: A split the manifest holds: ``"train"``/``"valid"`` (format 1) or
+            ``"train"``/``"select"``/``"heldout"`` (format 2). Font families never appear in
+            two splits.
         transform: Optional callable applied to each float image.
 
     Raises:
@@ -162,6 +167,29 @@ class Alnum52Rendered(InMemoryImageDataset):
         self.split = split
         self.per_class = per_class
 
+    def _split_fonts(self, key: str, width: int) -> list[list[Any]]:
+        fonts = self.manifest.get(key, {}).get(self.split)
+        seed = self.manifest.get("seed")
+        well_formed = isinstance(fonts, list) and all(
+            isinstance(f, list) and len(f) == width for f in fonts
+        )
+        if not fonts or not well_formed or not isinstance(seed, int):
+            raise DatasetFormatError(
+                f"the manifest does not say which fonts drew split {self.split!r}; expected "
+                "build_alnum52's integer 'seed' and 'fonts' → split → [path, family, style]"
+            )
+        return list(fonts)
+
+    def _font_rows(self, n_fonts: int) -> list[int]:
+        order = self.manifest.get("split_order", list(SPLITS))
+        split_id = order.index(self.split)
+        seed = int(self.manifest["seed"])
+        return [
+            i
+            for label in range(len(ALNUM52))
+            for i in class_font_order(n_fonts, split_id, label, self.per_class, seed)
+        ]
+
     def image_fonts(self) -> list[tuple[str, str, str]]:
         """The font that drew each image, in row order, as ``(path, family, style)``.
 
@@ -172,19 +200,28 @@ class Alnum52Rendered(InMemoryImageDataset):
         Raises:
             DatasetFormatError: the manifest does not list this split's fonts.
         """
-        fonts = self.manifest.get("fonts", {}).get(self.split)
-        seed = self.manifest.get("seed")
-        well_formed = isinstance(fonts, list) and all(
-            isinstance(f, list) and len(f) == 3 for f in fonts
-        )
-        if not fonts or not well_formed or not isinstance(seed, int):
-            raise DatasetFormatError(
-                f"the manifest does not say which fonts drew split {self.split!r}; expected "
-                "build_alnum52's integer 'seed' and 'fonts' → split → [path, family, style]"
-            )
-        split_id = SPLITS.index(self.split)
+        fonts = self._split_fonts("fonts", 3)
         return [
             (str(fonts[i][0]), str(fonts[i][1]), str(fonts[i][2]))
-            for label in range(len(ALNUM52))
-            for i in class_font_order(len(fonts), split_id, label, self.per_class, seed)
+            for i in self._font_rows(len(fonts))
         ]
+
+    def image_categories(self) -> list[str]:
+        """The category (text, display, script, blackletter) of the font behind each image,
+        in row order; every image is ``"text"`` in a set built without categories."""
+        fonts = self._split_fonts("fonts", 3)
+        kinds = self.manifest.get("font_categories", {}).get(self.split)
+        if kinds is None:
+            return ["text"] * len(self)
+        if not isinstance(kinds, list) or len(kinds) != len(fonts):
+            raise DatasetFormatError(
+                f"the manifest's font_categories for {self.split!r} do not match its fonts"
+            )
+        return [str(kinds[i]) for i in self._font_rows(len(fonts))]
+
+    def tight_crop(self, margin: float = 0.04) -> InMemoryImageDataset:
+        """The same images cropped to the glyph and scaled to fill the frame, as a character
+        cut tightly from a scan or a photo would be (aspect kept, ``margin`` of the frame left
+        on the longer side). Labels are unchanged."""
+        images = crop_to_ink(self.images, margin)
+        return InMemoryImageDataset(images, self.targets.clone(), ALNUM52, self.transform)

@@ -80,6 +80,21 @@ def _render_key(
     return mask.getbbox(), hashlib.blake2b(bytes(mask), digest_size=8).hexdigest()
 
 
+def _glyph_problem(font: ImageFont.FreeTypeFont, chars: Sequence[str]) -> str | None:
+    notdef = {_render_key(font, c)[1] for c in ("\uffff", "\U0010fffd", "\ue000")}
+    seen: dict[str, str] = {}
+    for char in chars:
+        bbox, key = _render_key(font, char)
+        if bbox is None:
+            return f"empty glyph for {char!r}"
+        if key in notdef:
+            return f"no glyph for {char!r} (draws .notdef)"
+        if key in seen:
+            return f"{char!r} draws the same as {seen[key]!r}"
+        seen[key] = char
+    return None
+
+
 def screen_font(path: str | Path, chars: Sequence[str] = tuple(ALNUM52)) -> FontInfo | str:
     """Check that a font draws every character of ``chars`` as a distinct Latin glyph.
 
@@ -96,17 +111,14 @@ def screen_font(path: str | Path, chars: Sequence[str] = tuple(ALNUM52)) -> Font
     family, style = family or Path(path).stem, style or "Regular"
     if _SYMBOLIC.search(family) or _SYMBOLIC.search(Path(path).stem):
         return f"symbol font family {family!r}"
-    notdef = {_render_key(font, c)[1] for c in ("\uffff", "\U0010fffd", "\ue000")}
-    seen: dict[str, str] = {}
-    for char in chars:
-        bbox, key = _render_key(font, char)
-        if bbox is None:
-            return f"empty glyph for {char!r}"
-        if key in notdef:
-            return f"no glyph for {char!r} (draws .notdef)"
-        if key in seen:
-            return f"{char!r} draws the same as {seen[key]!r}"
-        seen[key] = char
+    try:
+        problem = _glyph_problem(font, chars)
+    except (OSError, ValueError) as exc:
+        # FreeType refuses some fonts only when it draws them (e.g. a hinting program that
+        # runs too long); such a font would fail again in the renderer.
+        return f"FreeType cannot draw it: {exc}"
+    if problem is not None:
+        return problem
     cap = font.getbbox("H", anchor="ls")
     lower = font.getbbox("n", anchor="ls")
     descender = font.getbbox("y", anchor="ls")

@@ -1,10 +1,11 @@
-"""Fetch real font files from npm font packages (``@expo-google-fonts/*``) for the renderer.
+"""Fetch real font files from npm font packages (``@fontsource/*``, ``@expo-google-fonts/*``).
 
 The Debian font packages give a few hundred Latin families; the npm registry carries the Google
-Fonts collection as ``@expo-google-fonts/<family>`` packages with plain TTF files (SIL OFL or
-Apache). [`fetch_npm_fonts`][alnumzoo.data.npm_fonts.fetch_npm_fonts] downloads a pinned list of
-them with ``npm pack`` and keeps the regular, bold and italic faces, one folder per package, ready
-for [`build_alnum52`][alnumzoo.data.alnum52_build.build_alnum52]'s ``font_dirs``.
+Fonts collection twice: as ``@fontsource/<family>`` (WOFF/WOFF2 per subset and weight, with a
+``metadata.json`` naming Google's category) and as ``@expo-google-fonts/<family>`` (plain TTF).
+[`fetch_npm_fonts`][alnumzoo.data.npm_fonts.fetch_npm_fonts] downloads a pinned list of them with
+``npm pack`` and keeps the regular, bold and italic faces, one folder per package, ready for
+[`build_alnum52`][alnumzoo.data.alnum52_build.build_alnum52]'s ``font_dirs``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ __all__ = ["DEFAULT_STYLES", "NpmFontError", "fetch_npm_fonts", "read_package_li
 #: Faces kept from each package, by the style folder name the expo packages use. The course
 #: data has regular, bold and italic faces; a family without any of these keeps its first face.
 DEFAULT_STYLES: tuple[str, ...] = ("400Regular", "400Regular_Italic", "700Bold", "700Bold_Italic")
+# fontsource names each file <id>-<subset>-<weight>-<style>.woff2; the latin subset holds A-Z,
+# a-z and 0-9, and the same weights and styles as DEFAULT_STYLES are kept.
+_FONTSOURCE_FACE = re.compile(r"-latin-(?P<weight>[0-9]+)-(?P<style>normal|italic)\.woff2$")
+_FONTSOURCE_KEEP = (("400", "normal"), ("400", "italic"), ("700", "normal"), ("700", "italic"))
 _PACKAGE = re.compile(r"^(@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*(@[0-9A-Za-z.+-]+)?$")
 _DONE = ".package.json"
 # A font package is a few MB; anything far larger is not what the list promised.
@@ -69,7 +74,38 @@ def _pick_faces(members: Sequence[tarfile.TarInfo], styles: Sequence[str]) -> li
         key=lambda m: m.name,
     )
     chosen = [m for m in fonts if PurePosixPath(m.name).parent.name in styles]
-    return chosen or fonts[:1]
+    if chosen:
+        return chosen
+    fontsource = {
+        m: (match["weight"], match["style"])
+        for m in fonts
+        if (match := _FONTSOURCE_FACE.search(PurePosixPath(m.name).name))
+    }
+    if fontsource:
+        kept = [m for m, face in fontsource.items() if face in _FONTSOURCE_KEEP]
+        # A family without a 400 or 700 weight keeps the upright face nearest to 400.
+        nearest = min(
+            fontsource,
+            key=lambda m: (fontsource[m][1] != "normal", abs(int(fontsource[m][0]) - 400)),
+        )
+        return kept or [nearest]
+    return fonts[:1]
+
+
+def _category(archive: tarfile.TarFile) -> str | None:
+    """Google's category (``display``, ``handwriting``, ...) from a fontsource metadata.json."""
+    try:
+        member = archive.getmember("package/metadata.json")
+    except KeyError:
+        return None
+    stream = archive.extractfile(member)
+    if stream is None or member.size > 2**20:
+        return None
+    try:
+        category = json.loads(stream.read()).get("category")
+    except (ValueError, AttributeError):
+        return None
+    return category if isinstance(category, str) else None
 
 
 def _unpack(tarball: Path, dest: Path, spec: str, styles: Sequence[str]) -> Path:
@@ -93,9 +129,13 @@ def _unpack(tarball: Path, dest: Path, spec: str, styles: Sequence[str]) -> Path
                 # Flatten to the file name; the "data" filter refuses links and odd modes.
                 member.name = PurePosixPath(member.name).name
                 archive.extract(member, staging, filter="data")
-        (staging / _DONE).write_text(
-            json.dumps({"spec": spec, "faces": sorted(PurePosixPath(f.name).name for f in faces)})
-        )
+            category = _category(archive)
+        record = {
+            "spec": spec,
+            "faces": sorted(PurePosixPath(f.name).name for f in faces),
+            "category": category,
+        }
+        (staging / _DONE).write_text(json.dumps(record))
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)

@@ -12,7 +12,7 @@ from PIL import Image, ImageOps
 
 from alnumzoo.data.image_files import to_8bit
 
-__all__ = ["ImageTransform", "create_transform"]
+__all__ = ["ImageTransform", "create_transform", "crop_to_ink", "fill_frame"]
 
 # A pixel belongs to the subject when it differs from the background by more than this
 # (in 0-255 levels): above JPEG noise, below faint strokes.
@@ -147,6 +147,34 @@ def _fit(
     left, top = (new[0] - w) // 2, (new[1] - h) // 2
     notes.append(f"resized {src_w}x{src_h} to {new[0]}x{new[1]} and centre-cropped to {w}x{h}")
     return resized.crop((left, top, left + w, top + h))
+
+
+def fill_frame(grey: np.ndarray, margin: float = 0.04) -> np.ndarray:
+    """One ``uint8`` ``(H, W)`` image cropped to its subject and scaled, aspect kept, until its
+    longer side spans the frame less ``margin`` of it at each end; the rest is the background
+    (the median of the border). An image without a subject is returned unchanged.
+    """
+    h, w = grey.shape
+    background = _border_median(grey)
+    box = _subject_box(grey, background)
+    if box is None:
+        return grey
+    left, top, right, bottom = box
+    inner = (max(1, round(w * (1 - 2 * margin))), max(1, round(h * (1 - 2 * margin))))
+    fill = round(background)
+    subject = _fit(Image.fromarray(grey[top:bottom, left:right]), inner, "pad", fill, [])
+    canvas = Image.new("L", (w, h), fill)
+    canvas.paste(subject, ((w - inner[0]) // 2, (h - inner[1]) // 2))
+    return np.asarray(canvas, dtype=np.uint8)
+
+
+def crop_to_ink(images: torch.Tensor, margin: float = 0.04) -> torch.Tensor:
+    """[`fill_frame`][alnumzoo.data.transforms.fill_frame] applied to every image of a
+    ``uint8`` ``(N, 1, H, W)`` batch: characters as a tight crop from a scan would give them."""
+    if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] != 1:
+        raise ValueError(f"expected uint8 (N, 1, H, W) images, got {images.dtype} {images.shape}")
+    out = np.stack([fill_frame(im, margin) for im in images[:, 0].numpy()])
+    return torch.from_numpy(out).unsqueeze(1)
 
 
 def create_transform(model_or_cfg: _HasCfg | Mapping[str, Any]) -> ImageTransform:

@@ -34,7 +34,7 @@ from alnumzoo.models.registry import create_model
 __all__ = ["TIMM_ARCHITECTURES", "install", "register_with_timm"]
 
 #: alnumzoo architectures offered to timm (``efficientnet_b2`` is timm's own already).
-TIMM_ARCHITECTURES = ("bottleneck_cnn", "lite_resnet", "crnn", "cifar_cnn")
+TIMM_ARCHITECTURES = ("bottleneck_cnn", "lite_resnet", "char_resnet", "crnn", "cifar_cnn")
 # Arguments timm's factory passes that alnumzoo's constructors do not take.
 _TIMM_ONLY = ("pretrained_cfg_overlay", "cache_dir", "pretrained_model_args", "drop_rate",
               "drop_path_rate", "global_pool")  # fmt: skip

@@ -4,6 +4,7 @@ helpers."""
 from alnumzoo.models import zoo as _zoo  # noqa: F401  (fills the registry)
 from alnumzoo.models.base import ZooModel
 from alnumzoo.models.bottleneck_cnn import BottleneckCNN
+from alnumzoo.models.char_resnet import CharResNet
 from alnumzoo.models.cifar_cnn import CifarCNN
 from alnumzoo.models.classifier import Classifier, as_classifier
 from alnumzoo.models.crnn import CRNN
@@ -28,6 +29,7 @@ __all__ = [
     "CRNN",
     "TIMM_IMAGENET_WEIGHTS",
     "BottleneckCNN",
+    "CharResNet",
     "CifarCNN",
     "Classifier",
     "EfficientNetB2",

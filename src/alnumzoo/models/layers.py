@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from torch import nn
 
-__all__ = ["conv_bn_relu", "conv_stage"]
+__all__ = ["conv_bn_relu", "conv_stage", "init_resnet_weights"]
 
 
 def conv_bn_relu(cin: int, cout: int, kernel: int) -> list[nn.Module]:
@@ -16,3 +16,14 @@ def conv_bn_relu(cin: int, cout: int, kernel: int) -> list[nn.Module]:
 def conv_stage(cin: int, cout: int, kernel: int = 5, pool: int = 2) -> nn.Sequential:
     """One conv-BN-ReLU followed by ``MaxPool2d(pool)``, the stage all four course nets use."""
     return nn.Sequential(*conv_bn_relu(cin, cout, kernel), nn.MaxPool2d(pool))
+
+
+def init_resnet_weights(model: nn.Module) -> None:
+    """He (fan-out, ReLU) initialisation for every conv, BatchNorm at weight 1 and bias 0, as
+    torchvision's ResNets start."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)

@@ -10,6 +10,7 @@ from torch import nn
 
 from alnumzoo.labels import ALNUM52
 from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
+from alnumzoo.models.layers import init_resnet_weights
 
 __all__ = ["LiteResNet"]
 
@@ -76,12 +77,7 @@ class LiteResNet(ZooModel):
             fh, fw = _halve(fh), _halve(fw)
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(widths[-1] * fh * fw, n)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_resnet_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of shape ``(N, num_classes)`` for images ``(N, in_chans, H, W)`` in [0, 1]."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from alnumzoo.labels import ALNUM52, CIFAR10, FASHION_MNIST
 from alnumzoo.models.bottleneck_cnn import BottleneckCNN
+from alnumzoo.models.char_resnet import CharResNet
 from alnumzoo.models.cifar_cnn import CifarCNN
 from alnumzoo.models.crnn import CRNN
 from alnumzoo.models.efficientnet import TIMM_IMAGENET_WEIGHTS, EfficientNetB2
@@ -30,6 +31,7 @@ _REPORT_001 = "report 001: light ResNet for 52 alphanumeric characters"
 _REPORT_002 = "report 002: CNN for CIFAR-10"
 _REPORT_003 = "report 003: EfficientNet-B2 fine-tuned on Stanford Dogs breeds"
 _REPORT_004 = "report 004: CRNN for Fashion-MNIST"
+_ALNUMZOO = "alnumzoo's own, for alnum52 within reports 000/001's 1,200,000-parameter limit"
 
 _RESULT_KEYS = ("top1", "top1_tta", "mflops", "cpu_img_s")
 _TRAINING_KEYS = (
@@ -59,6 +61,8 @@ _ARCHITECTURES = {
                                  metrics={"report_top1": 98.54}),
     "lite_resnet": ModelEntry("lite_resnet", LiteResNet, "alnum52 characters", (1, 90, 90), 52,
                               ALNUM52, 0, _REPORT_001, metrics={"report_top1": 96.06}),
+    "char_resnet": ModelEntry("char_resnet", CharResNet, "alnum52 characters", (1, 48, 48), 52,
+                              ALNUM52, 0, _ALNUMZOO),
     "crnn": ModelEntry("crnn", CRNN, "Fashion-MNIST clothing", (1, 28, 28), 10, FASHION_MNIST,
                        0, _REPORT_004, metrics={"report_top1": 90.33}),
     "cifar_cnn": ModelEntry("cifar_cnn", CifarCNN, "CIFAR-10 objects", (3, 32, 32), 10,
@@ -83,7 +87,8 @@ def _register(
     """Register an entry (its architecture's defaults, overridden by what is given), adding the
     measured results of shipped weights when there are."""
     shared = _ARCHITECTURES[name.split(".", 1)[0]]
-    metrics = {"report_top1": report_top1 or shared.metrics["report_top1"]}
+    report = report_top1 or shared.metrics.get("report_top1")
+    metrics = {"report_top1": report} if report is not None else {}
     training: dict[str, Any] = {}
     release = _PUBLISHED.get(name)
     if release is not None:
@@ -128,6 +133,12 @@ _register("lite_resnet.alnum52", params=175_124,
 _register("lite_resnet.alnum52_48", params=141_844, input_size=(1, 48, 48),
           description="LiteResNet at 48x48 (characters read fine there; ~3x the training "
           "throughput of 90x90)", kwargs={"input_size": (48, 48)})
+_register("char_resnet", params=895_508,
+          description="residual net for single characters (3x3 stem, 4 stages of basic "
+          "blocks, average pool), 48x48 grayscale")
+_register("char_resnet.alnum52", params=895_508,
+          description="CharResNet trained on the wide font corpus (Debian + every Google Fonts "
+          "family) in the real-world rendering style; the strongest alnum52 variant")
 _register("crnn", params=209_482,
           description="2 conv stages + 5-layer RNN over the report's 56x56 reshape, 28x28 "
           "grayscale")
