@@ -20,6 +20,7 @@ __all__ = [
     "build_from_config",
     "model_config",
     "read_config",
+    "read_temperature",
 ]
 
 WEIGHTS_NAME = "model.safetensors"
@@ -49,7 +50,27 @@ def model_config(model: ZooModel) -> dict[str, Any]:
         "model_args": model.init_args,
         "pretrained_cfg": model.pretrained_cfg,
         "label_names": list(model.labels.names) if model.labels is not None else None,
+        "temperature": model.temperature,
     }
+
+
+#: Temperatures a config may carry: far outside this, the logits were not calibrated but broken.
+TEMPERATURE_RANGE = (0.05, 20.0)
+
+
+def read_temperature(config: dict[str, Any], where: str) -> float:
+    """The softmax temperature a config records (1.0 when it has none).
+
+    Raises:
+        ValueError: not a number in `TEMPERATURE_RANGE`.
+    """
+    value = config.get("temperature", 1.0)
+    low, high = TEMPERATURE_RANGE
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ValueError(
+            f"{where}: 'temperature' must be a number in [{low}, {high}], got {value!r}"
+        )
+    return float(value)
 
 
 def read_config(path: Path) -> dict[str, Any]:

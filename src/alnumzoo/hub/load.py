@@ -23,7 +23,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from alnumzoo.hub.adapt import adapt_head, adapt_stem, check_keys
-from alnumzoo.hub.config import CONFIG_NAME, WEIGHTS_NAME, build_from_config, read_config
+from alnumzoo.hub.config import (
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    build_from_config,
+    read_config,
+    read_temperature,
+)
 from alnumzoo.hub.files import sha256_file, verify_sha256
 from alnumzoo.labels import LabelMap
 from alnumzoo.models.base import ZooModel
@@ -217,6 +223,8 @@ def from_pretrained(
     if in_chans is not None:
         overrides["in_chans"] = in_chans
     model = build_from_config(config, **overrides)  # checks the config before any weights
+    # A new head has new logits: the shipped calibration no longer applies to them.
+    temperature = 1.0 if new_head else read_temperature(config, str(source.config_path))
     state = load_state_file(source.weights_path, allow_pickle_formats=allow_pickle_formats)
     # The head is rebuilt only when asked for (new labels or classes), or when strict=False
     # tolerates a mismatch; with strict=True a head that does not fit is an error.
@@ -226,6 +234,7 @@ def from_pretrained(
     if strict:
         check_keys(model, state, source.weights_path)
     model.load_state_dict(state, strict=strict)
+    model.temperature = temperature
     model.load_report = LoadReport(
         source.kind,
         source.location,

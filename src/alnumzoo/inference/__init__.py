@@ -6,17 +6,27 @@ functions are ``alnumzoo.evaluate`` and ``alnumzoo.predict``.
 """
 
 from alnumzoo.inference import evaluate, predict
+from alnumzoo.inference.calibration import (
+    Calibration,
+    collect_logits,
+    expected_calibration_error,
+    fit_temperature,
+)
 from alnumzoo.inference.device import autocast_dtype, resolve_device
 from alnumzoo.inference.evaluate import EvalResult
 from alnumzoo.inference.predict import Prediction, load_image
 from alnumzoo.inference.tta import default_tta, predict_proba, tta_views
 
 __all__ = [
+    "Calibration",
     "EvalResult",
     "Prediction",
     "autocast_dtype",
+    "collect_logits",
     "default_tta",
     "evaluate",
+    "expected_calibration_error",
+    "fit_temperature",
     "load_image",
     "predict",
     "predict_proba",

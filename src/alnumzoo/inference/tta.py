@@ -46,13 +46,15 @@ def predict_proba(model: nn.Module, x: torch.Tensor, mode: str | None = None) ->
 
     Modes: ``None`` (the image), ``"flip"`` (image and mirror), ``"shift"`` (image and four
     one-pixel shifts, edges replicated), ``"crops"`` (ten seeded random crops of 80–100% of the
-    side, resized back; report 003).
+    side, resized back; report 003). Logits are divided by the model's ``temperature``
+    (calibrated weights carry one; 1.0 otherwise).
 
     Raises:
         ValueError: unknown mode.
     """
+    temperature = float(getattr(model, "temperature", 1.0))
     if mode is None:
-        return F.softmax(model(x).float(), dim=1)
+        return F.softmax(model(x).float() / temperature, dim=1)
     if mode == "flip":
         views = [x, x.flip(-1)]
     elif mode == "shift":
@@ -64,5 +66,5 @@ def predict_proba(model: nn.Module, x: torch.Tensor, mode: str | None = None) ->
         raise ValueError(f"unknown TTA mode {mode!r}; expected None, 'flip', 'shift' or 'crops'")
     total = torch.zeros(())
     for view in views:
-        total = total + F.softmax(model(view).float(), dim=1)
+        total = total + F.softmax(model(view).float() / temperature, dim=1)
     return total / len(views)

@@ -113,6 +113,10 @@ class ZooModel(nn.Module):
         input_size: ``(H, W)`` the head is built for, or ``None`` when any size works.
         labels: Class names of the outputs, or ``None`` when unknown.
         init_args: Constructor keyword arguments that rebuild this model.
+        temperature: Softmax temperature that makes the predicted probabilities calibrated,
+            fitted on held-back data when weights are published
+            ([`fit_temperature`][alnumzoo.inference.calibration.fit_temperature]); 1.0 means
+            uncalibrated logits. It never changes which class wins.
     """
 
     arch: ClassVar[str] = "zoo_model"
@@ -147,6 +151,7 @@ class ZooModel(nn.Module):
         self.init_args: dict[str, Any] = {}
         #: Set by ``alnumzoo.from_pretrained``: where the weights came from.
         self.load_report: LoadReport | None = None
+        self.temperature = 1.0
 
     @classmethod
     def from_pretrained(cls: type[ModelT], name_or_path: str | Path, **kwargs: Any) -> ModelT:
