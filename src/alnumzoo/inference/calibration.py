@@ -93,10 +93,11 @@ def fit_temperature(logits: torch.Tensor, targets: torch.Tensor) -> Calibration:
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
         loss = F.cross_entropy(logits / log_t.exp(), targets)
-        loss.backward()
+        (grad,) = torch.autograd.grad(loss, [log_t])
+        log_t.grad = grad
         return loss
 
-    optimizer.step(closure)
+    optimizer.step(closure)  # type: ignore[no-untyped-call]
     temperature = float(log_t.detach().exp())
     with torch.no_grad():
         return Calibration(
