@@ -45,11 +45,10 @@ class Variant:
 
 
 VARIANTS: dict[str, Variant] = {
-    "bottleneck_cnn.alnum52": Variant("bottleneck_cnn", "alnum52", "25m", dataset_name="alnum52"),
-    # The wide corpus (make_alnum52.sh --wide): three splits, real-world rendering.
-    "bottleneck_cnn.alnum52_wide": Variant(
-        "bottleneck_cnn", "alnum52w", "100m", dataset_name="alnum52"
-    ),
+    # The alnum52 variants train on the wide corpus (make_alnum52.sh --wide: three splits,
+    # real-world rendering); until 2026-12 they trained on the course-style set ("alnum52",
+    # "alnum52_48", "alnum52_90": train + valid).
+    "bottleneck_cnn.alnum52": Variant("bottleneck_cnn", "alnum52w", "100m", dataset_name="alnum52"),
     "char_resnet.alnum52": Variant("char_resnet", "alnum52w_48", "100m", dataset_name="alnum52"),
     "lite_resnet.alnum52": Variant("lite_resnet", "alnum52_90", "12m", dataset_name="alnum52"),
     "lite_resnet.alnum52_48": Variant(

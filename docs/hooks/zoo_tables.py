@@ -5,6 +5,8 @@ public names from ``alnumzoo.__all__``, at build time, so the docs can never dis
 from __future__ import annotations
 
 import inspect
+import json
+from pathlib import Path
 from typing import Any
 
 import alnumzoo
@@ -24,9 +26,54 @@ def _results_table() -> str:
         m = e.metrics
         rows.append(
             f"| `{e.name}` | {e.num_params:,} | {m['mflops']:.1f} | {m['cpu_img_s']:,.0f} "
-            f"| **{m['top1']:.2f}** | {m['top1_tta']:.2f} | {m['report_top1']:.2f} |"
+            f"| **{m['top1']:.2f}** | {m['top1_tta']:.2f} "
+            f"| {_number(m.get('report_top1'))} |"
         )
     return "\n".join(rows) if len(rows) > 2 else "No weights are shipped in this build."
+
+
+def _number(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+_WIDE_RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "alnum52_wide"
+_KINDS = ("text", "display", "script", "blackletter")
+
+
+def _wide_row(name: str, figures: dict[str, Any], note: str) -> str:
+    kinds = figures.get("by_category", {})
+    calibration = figures.get("calibration") or {}
+    ece = (
+        f"{calibration['ece_before']:.1f} → {calibration['ece_after']:.1f}"
+        if calibration
+        else "–"
+    )
+    return (
+        f"| `{name}` {note} | **{figures['top1']:.2f}** | {_number(figures.get('top1_tta'))} "
+        f"| {_number(figures.get('top1_tight'))} "
+        + "".join(f"| {_number(kinds.get(k, {}).get('top1'))} " for k in _KINDS)
+        + f"| {_number(figures.get('top1_select'))} | {ece} |"
+    )
+
+
+def _alnum52_wide_table() -> str:
+    """Held-out figures on the wide corpus: shipped variants trained on it, and the older
+    weights measured on it afterwards (benchmarks/alnum52_heldout.py)."""
+    rows = [
+        "| variant | held-out | TTA | tight crop | text | display | script | blackletter "
+        "| select | ECE % (T=1 → fitted) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    trained = set()
+    for e in _published():
+        if "by_category" in e.training:
+            trained.add(e.name)
+            rows.append(_wide_row(e.name, {**e.training, **e.metrics}, "(trained on it)"))
+    for path in sorted(_WIDE_RESULTS.glob("*.json")):
+        figures = json.loads(path.read_text())
+        if path.stem not in trained:
+            rows.append(_wide_row(path.stem, figures, "(course-style set, measured after)"))
+    return "\n".join(rows) if len(rows) > 2 else "No figures on the wide corpus yet."
 
 
 def _training_table() -> str:
@@ -112,6 +159,7 @@ def on_page_markdown(markdown: str, **kwargs: Any) -> str:
     return (
         markdown.replace("{{ zoo:results }}", _results_table())
         .replace("{{ zoo:training }}", _training_table())
+        .replace("{{ zoo:alnum52_wide }}", _alnum52_wide_table())
         .replace("{{ zoo:architectures }}", _architectures_table())
         .replace("{{ zoo:commands }}", _commands())
         .replace("{{ api:public }}", _public_api())

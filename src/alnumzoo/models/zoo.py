@@ -38,7 +38,8 @@ _TRAINING_KEYS = (
     "recipe", "budget", "device", "threads", "train_s", "epochs", "steps", "selected",
     "held_out", "num_samples", "tta", "command", "most_confused", "recipe_detail",
     "precision", "channels_last", "font_families", "gpu", "fine_tuned_from",
-    "top1_outside_selection",
+    "top1_outside_selection", "top1_select", "top1_tight", "top1_tight_tta", "by_category",
+    "tight_most_confused", "calibration",
 )  # fmt: skip
 
 
