@@ -108,3 +108,48 @@ def test_evaluate_counts_and_confusion(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     result.plot_confusion(tmp_path / "confusion.png")
     assert (tmp_path / "confusion.png").stat().st_size > 5000
+
+
+def test_tta_none_means_no_tta_everywhere(model: alnumzoo.BottleneckCNN) -> None:
+    x = torch.rand(4, 1, 100, 100)
+    torch.testing.assert_close(predict_proba(model, x, "none"), predict_proba(model, x, None))
+    data = (x, torch.tensor([0, 1, 2, 3]))
+    assert alnumzoo.evaluate(model, data, tta="none").tta is None
+    assert alnumzoo.evaluate(model, data, tta="none").accuracy == alnumzoo.evaluate(
+        model, data
+    ).accuracy
+    with pytest.raises(ValueError, match="unknown TTA mode 'mirror'"):
+        alnumzoo.evaluate(model, data, tta="mirror")
+
+
+def test_predict_folders_recursively_and_streams_in_batches(
+    model: alnumzoo.BottleneckCNN, tmp_path: Path
+) -> None:
+    from alnumzoo.inference.predict import iter_predict
+
+    for cls in ("A", "b"):
+        (tmp_path / cls).mkdir()
+        for k in range(3):
+            Image.new("L", (60, 80), 255 - 40 * k).save(tmp_path / cls / f"{k}.png")
+    (tmp_path / "A" / "zz.jpg").mkdir()  # a folder named like an image is not an image
+    with pytest.raises(ValueError, match="--recursive descends"):
+        alnumzoo.predict(model, tmp_path)
+    found = alnumzoo.predict(model, tmp_path, recursive=True)
+    assert [Path(p.source).relative_to(tmp_path).as_posix() for p in found] == [
+        "A/0.png", "A/1.png", "A/2.png", "b/0.png", "b/1.png", "b/2.png"
+    ]  # fmt: skip
+    # Streaming: the first answer comes before later files are even read.
+    stream = iter_predict(model, [tmp_path / "A", tmp_path / "missing.png"], batch_size=2,
+                          recursive=True)  # fmt: skip
+    first = [next(stream), next(stream)]
+    assert [Path(p.source).name for p in first] == ["0.png", "1.png"]
+    with pytest.raises(alnumzoo.data.DatasetFormatError, match="missing.png"):
+        list(stream)
+
+
+def test_extreme_aspect_ratio_is_cropped_before_resizing() -> None:
+    cifar = alnumzoo.create_model("cifar_cnn")
+    strip = Image.new("RGB", (200_000, 1), (10, 200, 30))
+    x, notes = load_image(strip, cifar)
+    assert x.shape == (3, 32, 32)
+    assert any("centre-cropped 200000x1 to 1x1" in n for n in notes)

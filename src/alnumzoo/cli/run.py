@@ -17,16 +17,30 @@ _DATA_HELP = (
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from alnumzoo import from_pretrained, predict
+    from alnumzoo import from_pretrained
+    from alnumzoo.inference.predict import iter_predict
 
     model = from_pretrained(args.model)
-    predictions = predict(model, [Path(p) for p in args.images], topk=args.topk, tta=args.tta)
+    # Streamed: each batch is printed as soon as it is classified, so memory stays flat and
+    # the first line comes at once however many files there are.
+    predictions = iter_predict(
+        model,
+        [Path(p) for p in args.images],
+        topk=args.topk,
+        tta=args.tta,
+        batch_size=args.batch_size,
+        recursive=args.recursive,
+    )
     if args.json:
-        print(json.dumps([p.__dict__ for p in predictions], indent=2, default=list))
+        print("[")
+        for n, p in enumerate(predictions):
+            text = json.dumps(p.__dict__, default=list)
+            print(("  " if n == 0 else ", ") + text, flush=True)
+        print("]")
         return 0
     for p in predictions:
         ranked = ", ".join(f"{label!r} {prob:.1%}" for label, prob in p.topk)
-        print(f"{p.source}: {ranked}")
+        print(f"{p.source}: {ranked}", flush=True)
         for note in p.notes:
             print(f"    note: {note}")
     return 0
@@ -136,6 +150,12 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--topk", type=positive_int, default=3)
     p.add_argument("--tta", type=_tta, default=None, help="none, flip, shift or crops")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--recursive", action="store_true", help="descend into sub-folders (e.g. class folders)"
+    )
+    p.add_argument(
+        "--batch-size", type=positive_int, default=64, help="images read and classified at once"
+    )
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("evaluate", help="accuracy of a model on a data set's held-out split")

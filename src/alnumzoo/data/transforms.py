@@ -141,12 +141,14 @@ def _fit(
         padded = f" and padded to {w}x{h}" if new != (w, h) else ""
         notes.append(f"resized {src_w}x{src_h} to {new[0]}x{new[1]}{padded}")
         return canvas
-    scale = max(w / src_w, h / src_h)
-    new = (max(w, round(src_w * scale)), max(h, round(src_h * scale)))
-    resized = image.resize(new, Image.Resampling.BILINEAR, reducing_gap=3.0)
-    left, top = (new[0] - w) // 2, (new[1] - h) // 2
-    notes.append(f"resized {src_w}x{src_h} to {new[0]}x{new[1]} and centre-cropped to {w}x{h}")
-    return resized.crop((left, top, left + w, top + h))
+    # Crop the source to the target's aspect first, then resize only that: resizing first
+    # would blow a 1,000,000x1 strip up to 32,000,000x32 pixels before cropping.
+    keep_w = min(src_w, max(1, round(src_h * w / h)))
+    keep_h = min(src_h, max(1, round(src_w * h / w)))
+    left, top = (src_w - keep_w) // 2, (src_h - keep_h) // 2
+    cropped = image.crop((left, top, left + keep_w, top + keep_h))
+    notes.append(f"centre-cropped {src_w}x{src_h} to {keep_w}x{keep_h} and resized to {w}x{h}")
+    return cropped.resize((w, h), Image.Resampling.BILINEAR, reducing_gap=3.0)
 
 
 def fill_frame(grey: np.ndarray, margin: float = 0.04) -> np.ndarray:

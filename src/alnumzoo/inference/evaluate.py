@@ -18,7 +18,7 @@ from alnumzoo.data.base import InMemoryImageDataset
 from alnumzoo.data.loaders import DatasetLoader, DeviceLoader
 from alnumzoo.inference.device import autocast, resolve_device
 from alnumzoo.inference.plotting import pyplot
-from alnumzoo.inference.tta import default_tta, predict_proba
+from alnumzoo.inference.tta import default_tta, predict_proba, tta_mode
 from alnumzoo.labels import LabelMap
 from alnumzoo.models.classifier import as_classifier
 
@@ -164,8 +164,8 @@ def evaluate(
             any map-style data set or ``DataLoader`` of ``(image, label)``, or an
             ``(images, targets)`` pair.
         tta: Test-time augmentation (see
-            [`predict_proba`][alnumzoo.inference.tta.predict_proba]), or ``"auto"`` for the data
-            set's default.
+            [`predict_proba`][alnumzoo.inference.tta.predict_proba]; ``None`` or ``"none"`` for
+            none), or ``"auto"`` for the data set's default.
         batch_size: Images per forward pass.
         device: Where to run; defaults to the model's device.
         channels_last: Feed channels-last batches (CUDA convnets).
@@ -186,8 +186,7 @@ def evaluate(
     described = as_classifier(model)
     if labels is None and described is not None:
         labels = described.labels
-    if tta == "auto":
-        tta = default_tta(labels)
+    tta = default_tta(labels) if tta == "auto" else tta_mode(tta)
     num_classes = described.num_classes if described is not None else None
     was_training = model.training
     model.eval()

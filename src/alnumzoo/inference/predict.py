@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from alnumzoo.data.transforms import create_transform
 from alnumzoo.inference.tta import predict_proba
 from alnumzoo.models.classifier import as_classifier
 
-__all__ = ["ImageInput", "Prediction", "load_image", "predict"]
+__all__ = ["ImageInput", "Prediction", "iter_predict", "load_image", "predict"]
 
 #: One image for ``predict``: a file path, a PIL image, or a tensor ``(C, H, W)``.
 ImageInput = str | Path | Image.Image | torch.Tensor
@@ -88,26 +88,120 @@ def image_mode(pil: Image.Image) -> str:
     return {"L": "grayscale", "1": "black-and-white"}.get(pil.mode, pil.mode)
 
 
-def _expand(images: ImageInput | Sequence[ImageInput]) -> list[ImageInput]:
+def _folder_files(path: Path, recursive: bool) -> Iterator[Path]:
+    """Image candidates under a folder, sorted, hidden names skipped; lazily, so a folder of
+    thousands of files starts predicting at once."""
+    entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+    for entry in entries:
+        if entry.is_file():
+            yield entry
+        elif recursive and entry.is_dir() and not entry.is_symlink():
+            yield from _folder_files(entry, recursive)
+
+
+def _expand(
+    images: ImageInput | Sequence[ImageInput], recursive: bool = False
+) -> Iterator[ImageInput]:
     if isinstance(images, torch.Tensor):
-        return list(images) if images.dim() == 4 else [images]
+        yield from (list(images) if images.dim() == 4 else [images])
+        return
     if isinstance(images, str | Path):
         path = Path(images)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-            if not files:
-                raise ValueError(f"{path} holds no image files")
-            return list(files)
-        return [path]
+            found = False
+            for file in _folder_files(path, recursive):
+                found = True
+                yield file
+            if not found:
+                hint = "" if recursive else " (recursive=True / --recursive descends into folders)"
+                raise ValueError(f"{path} holds no image files{hint}")
+            return
+        yield path
+        return
     if isinstance(images, Image.Image):
-        return [images]
-    out: list[ImageInput] = []
+        yield images
+        return
     for item in images:
-        out.extend(_expand(item))
-    return out
+        yield from _expand(item, recursive)
+
+
+def _as_input(
+    model: nn.Module, item: ImageInput, i: int
+) -> tuple[torch.Tensor, str, tuple[str, ...]]:
+    if isinstance(item, torch.Tensor):
+        t = item.float().div(255) if item.dtype == torch.uint8 else item.float()
+        return t, f"tensor[{i}]", ()
+    t, notes = load_image(item, _input_cfg(model))
+    return t, item.as_posix() if isinstance(item, Path) else "PIL image", notes
 
 
 @torch.no_grad()
+def iter_predict(
+    model: nn.Module,
+    images: ImageInput | Sequence[ImageInput],
+    *,
+    topk: int = 1,
+    tta: str | None = None,
+    batch_size: int = 256,
+    device: str | torch.device | None = None,
+    recursive: bool = False,
+) -> Iterator[Prediction]:
+    """[`predict`][alnumzoo.inference.predict.predict], one batch at a time: images are read,
+    classified and yielded ``batch_size`` at a time, so memory stays bounded and the first
+    answers come at once however many files a folder holds."""
+    described = as_classifier(model)
+    labels = described.labels if described is not None else None
+    dev = torch.device(device) if device is not None else next(model.parameters()).device
+    pending: list[tuple[torch.Tensor, str, tuple[str, ...]]] = []
+    shape: tuple[int, ...] | None = None
+    was_training = model.training
+    model.eval()
+    try:
+        for i, item in enumerate(_expand(images, recursive)):
+            prepared = _as_input(model, item, i)
+            if shape is None:
+                shape = tuple(prepared[0].shape)
+                if described is not None:
+                    described.check_input(prepared[0].unsqueeze(0))
+            elif tuple(prepared[0].shape) != shape:
+                raise ValueError(
+                    f"images have different shapes {sorted({shape, tuple(prepared[0].shape)})}; "
+                    "expected one shape"
+                )
+            pending.append(prepared)
+            if len(pending) == batch_size:
+                yield from _classify(model, pending, labels, topk, tta, dev)
+                pending = []
+        if pending:
+            yield from _classify(model, pending, labels, topk, tta, dev)
+    finally:
+        model.train(was_training)
+
+
+def _classify(
+    model: nn.Module,
+    pending: list[tuple[torch.Tensor, str, tuple[str, ...]]],
+    labels: Any,
+    topk: int,
+    tta: str | None,
+    dev: torch.device,
+) -> Iterator[Prediction]:
+    batch = torch.stack([t for t, _, _ in pending]).to(dev)
+    probs = predict_proba(model, batch, tta).cpu()
+    k = min(topk, probs.shape[1])
+    values, indices = probs.topk(k, dim=1)
+    names = labels.names if labels is not None else tuple(str(i) for i in range(probs.shape[1]))
+    for val, idx, (_, src, note) in zip(values, indices, pending, strict=True):
+        yield Prediction(
+            label=names[int(idx[0])],
+            index=int(idx[0]),
+            probability=float(val[0]),
+            topk=tuple((names[int(j)], float(v)) for v, j in zip(val, idx, strict=True)),
+            source=src,
+            notes=note,
+        )
+
+
 def predict(
     model: nn.Module,
     images: ImageInput | Sequence[ImageInput],
@@ -116,6 +210,7 @@ def predict(
     tta: str | None = None,
     batch_size: int = 256,
     device: str | torch.device | None = None,
+    recursive: bool = False,
 ) -> list[Prediction]:
     """Classify images with ``model``.
 
@@ -131,57 +226,22 @@ def predict(
         topk: How many ``(label, probability)`` pairs to return per image.
         tta: Test-time augmentation (see
             [`alnumzoo.inference.predict_proba`][alnumzoo.inference.tta.predict_proba]).
-        batch_size: Images per forward pass.
+        batch_size: Images per forward pass (and read ahead: memory grows with it, not with the
+            number of images).
         device: Where to run; defaults to the model's device.
+        recursive: Descend into sub-folders of a folder (e.g. one folder per class).
 
     Raises:
         ValueError: an unreadable image, or a tensor of the wrong shape.
     """
-    described = as_classifier(model)
-    labels = described.labels if described is not None else None
-    dev = torch.device(device) if device is not None else next(model.parameters()).device
-    tensors: list[torch.Tensor] = []
-    sources: list[str] = []
-    notes: list[tuple[str, ...]] = []
-    for i, item in enumerate(_expand(images)):
-        if isinstance(item, torch.Tensor):
-            t = item.float().div(255) if item.dtype == torch.uint8 else item.float()
-            tensors.append(t)
-            sources.append(f"tensor[{i}]")
-            notes.append(())
-        else:
-            t, n = load_image(item, _input_cfg(model))
-            tensors.append(t)
-            sources.append(item.as_posix() if isinstance(item, Path) else "PIL image")
-            notes.append(n)
-    shapes = {tuple(t.shape) for t in tensors}
-    if len(shapes) != 1:
-        raise ValueError(f"images have different shapes {sorted(shapes)}; expected one shape")
-    batch = torch.stack(tensors)
-    if described is not None:
-        described.check_input(batch[:1])
-    was_training = model.training
-    model.eval()
-    try:
-        probs = torch.cat(
-            [
-                predict_proba(model, batch[i : i + batch_size].to(dev), tta).cpu()
-                for i in range(0, len(batch), batch_size)
-            ]
+    return list(
+        iter_predict(
+            model,
+            images,
+            topk=topk,
+            tta=tta,
+            batch_size=batch_size,
+            device=device,
+            recursive=recursive,
         )
-    finally:
-        model.train(was_training)
-    k = min(topk, probs.shape[1])
-    values, indices = probs.topk(k, dim=1)
-    names = labels.names if labels is not None else tuple(str(i) for i in range(probs.shape[1]))
-    return [
-        Prediction(
-            label=names[int(idx[0])],
-            index=int(idx[0]),
-            probability=float(val[0]),
-            topk=tuple((names[int(j)], float(v)) for v, j in zip(val, idx, strict=True)),
-            source=src,
-            notes=note,
-        )
-        for val, idx, src, note in zip(values, indices, sources, notes, strict=True)
-    ]
+    )

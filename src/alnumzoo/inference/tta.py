@@ -9,7 +9,7 @@ from torch import nn
 from alnumzoo.data.profiles import profile_for
 from alnumzoo.labels import LabelMap
 
-__all__ = ["default_tta", "predict_proba", "tta_views"]
+__all__ = ["default_tta", "predict_proba", "tta_mode", "tta_views"]
 
 _CROP_VIEWS = 10
 
@@ -19,9 +19,25 @@ def default_tta(labels: LabelMap | None) -> str | None:
     return profile_for(labels).tta
 
 
+def tta_mode(mode: str | None) -> str | None:
+    """``mode`` with ``"none"`` spelled as ``None`` (the CLI's and the Python API's spelling
+    of "no test-time augmentation" mean the same).
+
+    Raises:
+        ValueError: an unknown mode.
+    """
+    if mode == "none":
+        return None
+    if mode not in (None, "flip", "shift", "crops"):
+        raise ValueError(
+            f"unknown TTA mode {mode!r}; expected None/'none', 'flip', 'shift' or 'crops'"
+        )
+    return mode
+
+
 def tta_views(mode: str | None) -> int:
     """Forward passes one image costs under ``mode``."""
-    return {None: 1, "flip": 2, "shift": 5, "crops": _CROP_VIEWS}[mode]
+    return {None: 1, "flip": 2, "shift": 5, "crops": _CROP_VIEWS}[tta_mode(mode)]
 
 
 def _shift(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
@@ -52,6 +68,7 @@ def predict_proba(model: nn.Module, x: torch.Tensor, mode: str | None = None) ->
     Raises:
         ValueError: unknown mode.
     """
+    mode = tta_mode(mode)
     temperature = float(getattr(model, "temperature", 1.0))
     if mode is None:
         return F.softmax(model(x).float() / temperature, dim=1)
@@ -59,11 +76,9 @@ def predict_proba(model: nn.Module, x: torch.Tensor, mode: str | None = None) ->
         views = [x, x.flip(-1)]
     elif mode == "shift":
         views = [x] + [_shift(x, dy, dx) for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0))]
-    elif mode == "crops":
+    else:  # "crops"
         generator = torch.Generator().manual_seed(0)
         views = [_crop(x, generator) for _ in range(_CROP_VIEWS)]
-    else:
-        raise ValueError(f"unknown TTA mode {mode!r}; expected None, 'flip', 'shift' or 'crops'")
     total = torch.zeros(())
     for view in views:
         total = total + F.softmax(model(view).float() / temperature, dim=1)
