@@ -143,7 +143,7 @@ def test_predict_folders_recursively_and_streams_in_batches(
                           recursive=True)  # fmt: skip
     first = [next(stream), next(stream)]
     assert [Path(p.source).name for p in first] == ["0.png", "1.png"]
-    with pytest.raises(alnumzoo.data.DatasetFormatError, match="missing.png"):
+    with pytest.raises(alnumzoo.data.DatasetFormatError, match=r"missing\.png"):
         list(stream)
 
 
