@@ -345,3 +345,27 @@ def test_card_of_a_trained_model_has_its_numbers(tmp_path: Path) -> None:
     assert "| top1 | 91.25 |" in text
     assert "`default` recipe" in text
     assert "Not evaluated" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "revision", "expected"),
+    [
+        ("org/name@../../../tmp/x", None, "is not a Hub revision"),
+        ("org/name", "../../../tmp/x", "is not a Hub revision"),
+        ("lite_resnet.alnum52_48", "../escape", "is not a Hub revision"),
+        ("org/name@refs/../../x", None, "is not a Hub revision"),
+        ("org/name@.git", None, "is not a Hub revision"),
+        ("o" * 200 + "/name", None, "is not a Hub repository id"),
+        ("org/na..me", None, "is not a Hub repository id"),
+    ],
+)
+def test_hub_references_are_checked_before_any_request(
+    name: str, revision: str | None, expected: str, tmp_path: Path
+) -> None:
+    # Nothing listens on this endpoint: a request would fail with a connection error, so the
+    # ValueError shows the reference was refused before any.
+    with pytest.raises(ValueError, match=expected):
+        alnumzoo.from_pretrained(
+            name, revision=revision, cache_dir=tmp_path, endpoint="http://127.0.0.1:9"
+        )
+    assert not any(tmp_path.rglob("*"))

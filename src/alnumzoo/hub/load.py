@@ -15,10 +15,12 @@ from huggingface_hub import hf_hub_download
 from huggingface_hub.errors import (
     EntryNotFoundError,
     HfHubHTTPError,
+    HFValidationError,
     LocalEntryNotFoundError,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
+from huggingface_hub.utils._validators import validate_repo_id
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
@@ -44,6 +46,7 @@ from alnumzoo.models.registry import (
 
 __all__ = [
     "ResolvedSource",
+    "check_hub_reference",
     "from_pretrained",
     "load_state_file",
     "resolve_source",
@@ -359,9 +362,40 @@ def resolve_source(
     )
 
 
+# A git ref or commit id as the Hub serves them: no empty or dot-led path components (so no
+# ".." that huggingface_hub would join into a cache path), no trailing "/" or ".lock".
+_REVISION = re.compile(r"^(?!.*(?:^|/)\.)(?!.*//)(?!.*/$)(?!.*\.lock$)[A-Za-z0-9._/-]{1,255}$")
+
+
+def check_hub_reference(repo_id: str, revision: str | None, filename: str) -> None:
+    """Refuse a repository id, revision or file name that is not what the Hub serves, before
+    any request: huggingface_hub joins the revision and file name into paths in its cache, so
+    ``revision="../../../tmp/x"`` would write outside it.
+
+    Raises:
+        ValueError: the id breaks the Hub's rules (``org/name``, at most 96 characters), the
+            revision is not a plain ref or commit id, or the file name leaves the repository.
+    """
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as exc:
+        raise ValueError(f"{repo_id[:100]!r} is not a Hub repository id: {exc}") from None
+    if "/" not in repo_id:
+        raise ValueError(f"{repo_id!r} is not a Hub repository id: expected org/name")
+    if revision is not None and not _REVISION.match(revision):
+        raise ValueError(
+            f"{revision[:100]!r} is not a Hub revision: expected a branch, tag or commit id "
+            "(letters, digits, '.', '_', '-', '/'; no '..' or empty parts)"
+        )
+    parts = filename.split("/")
+    if not filename or filename.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"{filename[:100]!r} is not a file name inside a repository")
+
+
 def _from_hub(
     repo_id: str, weights_name: str, revision: str | None, access: _HubAccess
 ) -> ResolvedSource:
+    check_hub_reference(repo_id, revision, weights_name)
     config_path = _download(repo_id, CONFIG_NAME, revision, access)
     weights_path = _download(repo_id, weights_name, revision, access)
     # The cache stores each download under the commit it resolved to: report that commit,
