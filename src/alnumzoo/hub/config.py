@@ -9,7 +9,7 @@ from typing import Any
 
 from alnumzoo._version import __version__
 from alnumzoo.labels import LabelMap
-from alnumzoo.models.base import ZooModel
+from alnumzoo.models.base import TEMPERATURE_RANGE, ZooModel
 from alnumzoo.models.registry import get_model_entry
 
 __all__ = [
@@ -52,10 +52,6 @@ def model_config(model: ZooModel) -> dict[str, Any]:
         "label_names": list(model.labels.names) if model.labels is not None else None,
         "temperature": model.temperature,
     }
-
-
-#: Temperatures a config may carry: far outside this, the logits were not calibrated but broken.
-TEMPERATURE_RANGE = (0.05, 20.0)
 
 
 def read_temperature(config: dict[str, Any], where: str) -> float:

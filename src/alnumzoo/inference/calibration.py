@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from alnumzoo.data.base import InMemoryImageDataset
+from alnumzoo.models.base import TEMPERATURE_RANGE
 
 __all__ = ["Calibration", "collect_logits", "expected_calibration_error", "fit_temperature"]
 
@@ -76,7 +77,9 @@ class Calibration:
 def fit_temperature(logits: torch.Tensor, targets: torch.Tensor) -> Calibration:
     """The temperature that minimises the negative log-likelihood of ``targets``.
 
-    Fitted on ``log T`` (so ``T`` stays positive) with L-BFGS, from ``T = 1``.
+    Fitted on ``log T`` (so ``T`` stays positive) with L-BFGS, from ``T = 1``, and kept within
+    [`TEMPERATURE_RANGE`][alnumzoo.models.base.TEMPERATURE_RANGE] (a model near chance would
+    otherwise drift towards an infinite temperature).
 
     Raises:
         ValueError: no samples, or logits and targets disagree in length.
@@ -98,7 +101,8 @@ def fit_temperature(logits: torch.Tensor, targets: torch.Tensor) -> Calibration:
         return loss
 
     optimizer.step(closure)  # type: ignore[no-untyped-call]
-    temperature = float(log_t.detach().exp())
+    low, high = TEMPERATURE_RANGE
+    temperature = min(max(float(log_t.detach().exp()), low), high)
     with torch.no_grad():
         return Calibration(
             temperature=temperature,

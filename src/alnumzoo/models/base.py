@@ -16,9 +16,12 @@ from alnumzoo.labels import LabelMap
 from alnumzoo.models.pretrained_cfg import build_pretrained_cfg
 from alnumzoo.models.provenance import LoadReport
 
-__all__ = ["LabelsLike", "ZooModel", "connect_hub", "resolve_labels"]
+__all__ = ["TEMPERATURE_RANGE", "LabelsLike", "ZooModel", "connect_hub", "resolve_labels"]
 
 LabelsLike = LabelMap | Sequence[str] | None
+#: Softmax temperatures a model may carry; far outside this the logits are not miscalibrated
+#: but broken (or a model at chance, whose best temperature is unbounded).
+TEMPERATURE_RANGE = (0.05, 20.0)
 ModelT = TypeVar("ModelT", bound="ZooModel")
 
 # The hub functions ZooModel's from_pretrained/save_pretrained/push_to_hub delegate to. The hub
