@@ -69,3 +69,10 @@ def test_shipped_file_is_verified_on_load(
     monkeypatch.setattr(load, "embedded_weights_dir", lambda n: fake)
     with pytest.raises(alnumzoo.hub.WeightsIntegrityError, match=PUBLISHED[name]["sha256"]):
         alnumzoo.from_pretrained(name)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_shipped_config_carries_its_preprocessing_contract(name: str) -> None:
+    config = json.loads((ZOO.parent / name / "config.json").read_text())
+    model = alnumzoo.from_pretrained(name)
+    assert config["pretrained_cfg"] == model.pretrained_cfg
