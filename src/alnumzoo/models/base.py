@@ -10,9 +10,11 @@ from typing import Any, ClassVar, TypeVar
 
 import torch
 from torch import nn
+from torch.fx import _symbolic_trace
 
 from alnumzoo._jsonable import tuples_as_lists
 from alnumzoo.labels import LabelMap
+from alnumzoo.models.layers import classifier_layer
 from alnumzoo.models.pretrained_cfg import build_pretrained_cfg
 from alnumzoo.models.provenance import LoadReport
 
@@ -43,6 +45,12 @@ def _hub(name: str) -> Callable[..., Any]:
         raise RuntimeError(f"{name} needs alnumzoo.hub; import alnumzoo first") from None
 
 
+def _symbolic_tracing() -> bool:
+    # Newer torch names the fx-only check; older torch has only the broader one.
+    check = getattr(_symbolic_trace, "is_fx_symbolic_tracing", _symbolic_trace.is_fx_tracing)
+    return bool(check())
+
+
 def resolve_labels(
     labels: LabelsLike, num_classes: int | None, default_labels: LabelMap | None, default_n: int
 ) -> tuple[int, LabelMap | None]:
@@ -58,8 +66,11 @@ def resolve_labels(
         labels = LabelMap("custom", tuple(labels))
     if num_classes is None:
         num_classes = len(labels) if labels is not None else default_n
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be positive, got {num_classes}")
+    if num_classes < 0:
+        raise ValueError(
+            f"num_classes must be positive (or 0 for a model without a classifier, which "
+            f"returns its pooled features), got {num_classes}"
+        )
     if labels is not None and len(labels) != num_classes:
         raise ValueError(
             f"labels has {len(labels)} classes but num_classes={num_classes}; give one or make "
@@ -131,6 +142,9 @@ class ZooModel(nn.Module):
     #: ``pretrained`` would make a rebuilt model fetch files.
     unrecorded_args: ClassVar[frozenset[str]] = frozenset({"self", "labels", "pretrained"})
 
+    #: Width of the pooled features the classifier reads (``forward_head(x, pre_logits=True)``).
+    num_features: int = 0
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _record_init_args(cls)
@@ -155,6 +169,44 @@ class ZooModel(nn.Module):
         #: Set by ``alnumzoo.from_pretrained``: where the weights came from.
         self.load_report: LoadReport | None = None
         self.temperature = 1.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(N, num_classes)`` for images ``(N, in_chans, H, W)`` in [0, 1] (the pooled
+        features ``(N, num_features)`` for a model built with ``num_classes=0``)."""
+        if not _symbolic_tracing():  # a symbolic trace has no concrete shapes to check
+            self.check_input(x)
+        return self.forward_head(self.forward_features(x))
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The backbone's output, before pooling and the classifier (timm's meaning)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no forward_features")
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        """Pooling and classifier on ``forward_features``' output; with ``pre_logits`` the
+        ``(N, num_features)`` features the classifier reads."""
+        raise NotImplementedError(f"{type(self).__name__} defines no forward_head")
+
+    def get_classifier(self) -> nn.Module:
+        """The final classifier layer (`head_name`)."""
+        return self.get_submodule(self.head_name)
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """Replace the classifier with a new, untrained ``num_classes``-way one; ``0`` removes
+        it, so the model returns its pooled features. Labels that no longer fit are dropped."""
+        if num_classes < 0:
+            raise ValueError(f"num_classes must be 0 or more, got {num_classes}")
+        old = self.get_classifier()
+        head = classifier_layer(self.num_features, num_classes)
+        reference = next(old.parameters(), None)
+        if reference is None:
+            reference = next(self.parameters())
+        head.to(reference.device, reference.dtype)
+        parent_name, _, leaf = self.head_name.rpartition(".")
+        setattr(self.get_submodule(parent_name) if parent_name else self, leaf, head)
+        self.num_classes = num_classes
+        if self.labels is not None and len(self.labels) != num_classes:
+            self.labels = None
+        self.init_args["num_classes"] = num_classes
 
     @classmethod
     def from_pretrained(cls: type[ModelT], name_or_path: str | Path, **kwargs: Any) -> ModelT:

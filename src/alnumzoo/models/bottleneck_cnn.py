@@ -7,7 +7,7 @@ from torch import nn
 
 from alnumzoo.labels import ALNUM52
 from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
-from alnumzoo.models.layers import conv_bn_relu, conv_stage
+from alnumzoo.models.layers import classifier_layer, conv_bn_relu, conv_stage
 
 __all__ = ["BottleneckCNN"]
 
@@ -60,7 +60,8 @@ class BottleneckCNN(ZooModel):
         self.layer2 = nn.Sequential(*self._stage(w1, w2, bottleneck), nn.MaxPool2d(2))
         self.layer3 = nn.Sequential(*self._stage(w2, w3, bottleneck), nn.MaxPool2d(5))
         self.fc1 = nn.Linear(w3 * fh * fw, hidden)
-        self.fc2 = nn.Linear(hidden, n)
+        self.num_features = hidden
+        self.fc2 = classifier_layer(hidden, n)
         self.dropout = nn.Dropout(dropout)
 
     @staticmethod
@@ -70,11 +71,16 @@ class BottleneckCNN(ZooModel):
         mid = cout // 4
         return [*conv_bn_relu(cin, mid, 1), *conv_bn_relu(mid, mid, 5), *conv_bn_relu(mid, cout, 1)]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of shape ``(N, num_classes)`` for images ``(N, in_chans, H, W)`` in [0, 1]."""
-        self.check_input(x)
-        x = self.layer3(self.layer2(self.layer1(x)))
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The third stage's pooled map ``(N, 128, 5, 5)`` at 100x100."""
+        features: torch.Tensor = self.layer3(self.layer2(self.layer1(x)))
+        return features
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        """``fc1``'s activations ``(N, hidden)`` with ``pre_logits``, else the logits."""
         x = self.dropout(torch.flatten(x, 1))
         x = self.dropout(torch.relu(self.fc1(x)))
+        if pre_logits:
+            return x
         logits: torch.Tensor = self.fc2(x)
         return logits

@@ -10,7 +10,7 @@ from torch import nn
 
 from alnumzoo.labels import ALNUM52
 from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
-from alnumzoo.models.layers import init_resnet_weights
+from alnumzoo.models.layers import classifier_layer, init_resnet_weights
 
 __all__ = ["CharResNet"]
 
@@ -93,7 +93,7 @@ class CharResNet(ZooModel):
         self.blocks = nn.Sequential(*blocks)
         self.num_features = widths[-1]
         self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(self.num_features, n)
+        self.fc = classifier_layer(self.num_features, n)
         init_resnet_weights(self)
         for block in self.blocks:
             assert isinstance(block, _BasicBlock)
@@ -111,8 +111,3 @@ class CharResNet(ZooModel):
             return pooled
         logits: torch.Tensor = self.fc(self.dropout(pooled))
         return logits
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of shape ``(N, num_classes)`` for images ``(N, in_chans, H, W)`` in [0, 1]."""
-        self.check_input(x)
-        return self.forward_head(self.forward_features(x))

@@ -7,7 +7,7 @@ from torch import nn
 
 from alnumzoo.labels import CIFAR10
 from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
-from alnumzoo.models.layers import conv_stage
+from alnumzoo.models.layers import classifier_layer, conv_stage
 
 __all__ = ["CifarCNN"]
 
@@ -55,13 +55,19 @@ class CifarCNN(ZooModel):
         self.dropout1 = nn.Dropout(dropout)
         self.fc2 = nn.Linear(hidden[0], hidden[1])
         self.dropout2 = nn.Dropout(dropout)
-        self.fc3 = nn.Linear(hidden[1], n)
+        self.num_features = hidden[1]
+        self.fc3 = classifier_layer(hidden[1], n)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of shape ``(N, num_classes)`` for images ``(N, in_chans, H, W)`` in [0, 1]."""
-        self.check_input(x)
-        x = self.layer3(self.layer2(self.layer1(x)))
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The third stage's pooled map ``(N, 128, 4, 4)`` at 32x32."""
+        features: torch.Tensor = self.layer3(self.layer2(self.layer1(x)))
+        return features
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        """``fc2``'s activations ``(N, hidden[1])`` with ``pre_logits``, else the logits."""
         x = self.dropout1(torch.relu(self.fc1(torch.flatten(x, 1))))
         x = self.dropout2(torch.relu(self.fc2(x)))
+        if pre_logits:
+            return x
         logits: torch.Tensor = self.fc3(x)
         return logits

@@ -10,7 +10,7 @@ from torch import nn
 
 from alnumzoo.labels import FASHION_MNIST
 from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
-from alnumzoo.models.layers import conv_stage
+from alnumzoo.models.layers import classifier_layer, conv_stage
 
 __all__ = ["CRNN", "CellType", "SequenceLayout"]
 
@@ -99,7 +99,8 @@ class CRNN(ZooModel):
             dropout=dropout if num_layers > 1 else 0.0,
             bidirectional=bidirectional,
         )
-        self.fc = nn.Linear(hidden_size * (2 if bidirectional else 1), n)
+        self.num_features = hidden_size * (2 if bidirectional else 1)
+        self.fc = classifier_layer(self.num_features, n)
 
     def to_sequence(self, features: torch.Tensor) -> torch.Tensor:
         """Turn a ``(N, C, H, W)`` feature map into a ``(N, steps, features)`` sequence."""
@@ -108,16 +109,21 @@ class CRNN(ZooModel):
         n, c, h, w = features.shape
         return features.permute(0, 3, 1, 2).reshape(n, w, c * h)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of shape ``(N, num_classes)`` for images ``(N, in_chans, H, W)`` in [0, 1]."""
-        self.check_input(x)
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The recurrent layers' outputs at every step, ``(N, steps, num_features)``."""
         seq = self.to_sequence(self.layer2(self.layer1(x)))
-        out, _ = self.rnn(seq)  # initial state defaults to zeros, as in the report
+        out: torch.Tensor = self.rnn(seq)[0]  # initial state defaults to zeros, as in the report
+        return out
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        """The final state ``(N, num_features)`` with ``pre_logits``, else the logits."""
         if self.rnn.bidirectional:
             # The backward direction has read the whole sequence at step 0, not at the last step.
             half = self.rnn.hidden_size
-            last = torch.cat([out[:, -1, :half], out[:, 0, half:]], dim=1)
+            last = torch.cat([x[:, -1, :half], x[:, 0, half:]], dim=1)
         else:
-            last = out[:, -1, :]
+            last = x[:, -1, :]
+        if pre_logits:
+            return last
         logits: torch.Tensor = self.fc(last)
         return logits

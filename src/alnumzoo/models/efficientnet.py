@@ -77,15 +77,33 @@ class EfficientNetB2(ZooModel):
             drop_path_rate=drop_path_rate,
             **timm_kwargs,
         )
+        self.num_features = int(getattr(self.model, "num_features", 0))
         self.register_load_state_dict_pre_hook(_accept_plain_timm_keys)  # type: ignore[no-untyped-call]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of shape ``(N, num_classes)`` for images ``(N, in_chans, H, W)``."""
-        self.check_input(x)
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """timm's ``forward_features``: the last stage's map ``(N, 1408, h, w)``."""
         if self.normalize:
             x = (x - self.input_mean) / self.input_std
-        out: torch.Tensor = self.model(x)
+        timm_model: Any = self.model  # timm's methods are untyped
+        features: torch.Tensor = timm_model.forward_features(x)
+        return features
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        """timm's ``forward_head``: pooled ``(N, 1408)`` with ``pre_logits``, else logits."""
+        timm_model: Any = self.model
+        out: torch.Tensor = timm_model.forward_head(x, pre_logits=pre_logits)
         return out
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """timm's ``reset_classifier``, keeping this wrapper's class count and labels in step."""
+        if num_classes < 0:
+            raise ValueError(f"num_classes must be 0 or more, got {num_classes}")
+        timm_model: Any = self.model
+        timm_model.reset_classifier(num_classes)
+        self.num_classes = num_classes
+        if self.labels is not None and len(self.labels) != num_classes:
+            self.labels = None
+        self.init_args["num_classes"] = num_classes
 
 
 def _accept_plain_timm_keys(

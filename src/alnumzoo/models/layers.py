@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from torch import nn
 
-__all__ = ["conv_bn_relu", "conv_stage", "init_resnet_weights"]
+__all__ = ["classifier_layer", "conv_bn_relu", "conv_stage", "init_resnet_weights"]
 
 
 def conv_bn_relu(cin: int, cout: int, kernel: int) -> list[nn.Module]:
@@ -27,3 +27,9 @@ def init_resnet_weights(model: nn.Module) -> None:
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
+
+
+def classifier_layer(in_features: int, num_classes: int) -> nn.Module:
+    """``Linear(in_features, num_classes)``, or ``Identity`` for ``num_classes=0`` (a model
+    without a classifier returns the features it would have classified)."""
+    return nn.Linear(in_features, num_classes) if num_classes > 0 else nn.Identity()

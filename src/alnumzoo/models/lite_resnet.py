@@ -10,7 +10,7 @@ from torch import nn
 
 from alnumzoo.labels import ALNUM52
 from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
-from alnumzoo.models.layers import init_resnet_weights
+from alnumzoo.models.layers import classifier_layer, init_resnet_weights
 
 __all__ = ["LiteResNet"]
 
@@ -76,16 +76,24 @@ class LiteResNet(ZooModel):
         for _ in range(len(widths) + 1):
             fh, fw = _halve(fh), _halve(fw)
         self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(widths[-1] * fh * fw, n)
+        self.num_features = widths[-1] * fh * fw
+        self.fc = classifier_layer(self.num_features, n)
         init_resnet_weights(self)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of shape ``(N, num_classes)`` for images ``(N, in_chans, H, W)`` in [0, 1]."""
-        self.check_input(x)
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last stage's map ``(N, widths[-1], 3, 3)`` at 90x90."""
         x = self.maxpool(torch.relu(self.bn1(self.conv1(x))))
         for i in self._stage_ids:
             identity = self.get_submodule(f"downsample{i - 1}")(x)
             x = self.get_submodule(f"bn{i}")(self.get_submodule(f"conv{i}")(x))
             x = torch.relu(x + identity)
-        logits: torch.Tensor = self.fc(self.dropout(torch.flatten(x, 1)))
+        return x
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        """The flattened map ``(N, num_features)`` with ``pre_logits``, else the logits (the
+        report's head flattens; it has no pooling)."""
+        x = torch.flatten(x, 1)
+        if pre_logits:
+            return x
+        logits: torch.Tensor = self.fc(self.dropout(x))
         return logits
