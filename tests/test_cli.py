@@ -89,6 +89,18 @@ def test_train_evaluate_predict_round_trip(
     assert len(pred["topk"]) == 2
     assert pred["label"] in __import__("alnumzoo").CIFAR10.names
 
+    # Fine-tuning from the trained weights: announced, at the fine-tuning rates, never worse.
+    code = main(["train", "cifar_cnn", "--data", data, "--epochs", "1", "--batch-size", "16",
+                 "--init", str(out / "model"), "--out", str(tmp_path / "tuned"), "--quiet"])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert f"starting from the weights of {out / 'model'}" in printed
+    assert "with the default+fine-tune recipe" in printed
+    assert f"fine-tuned from {out / 'model'}" in printed
+    assert main(["train", "crnn", "--data", data, "--init", str(out / "model"),
+                 "--out", str(tmp_path / "x"), "--quiet"]) == 1  # fmt: skip
+    assert "holds a cifar_cnn, not a crnn" in capsys.readouterr().err
+
 
 def test_predict_reports_conversions_and_bad_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -387,3 +387,41 @@ def test_short_runs_log_steps_and_cut_the_final_evaluation_to_the_budget() -> No
     assert all(math.isfinite(r.train_loss) and r.lr >= 0 for r in history.step_records)
     restored = History.from_dict(history.to_dict())
     assert restored.step_records == history.step_records
+
+
+def test_fine_tuning_is_detected_lowers_the_rate_and_never_ends_below_the_start(
+    tmp_path: Path,
+) -> None:
+    from alnumzoo.training import FINE_TUNE_LR_FACTOR
+
+    trained = cifar_model()
+    fit(trained, tiny_cifar(320), epochs=4, batch_size=32, progress=False)
+    folder = alnumzoo.save_pretrained(trained, tmp_path / "trained")
+    val = tiny_cifar(100, 1)
+    start = alnumzoo.evaluate(alnumzoo.from_pretrained(folder), val).accuracy
+    assert start >= 0.9
+
+    # Labels shuffled: training can only make the weights worse on the true labels.
+    scrambled = tiny_cifar(320)
+    scrambled.targets = scrambled.targets[
+        torch.randperm(320, generator=torch.Generator().manual_seed(0))
+    ]
+    model = alnumzoo.from_pretrained(folder)
+    history = fit(model, scrambled, val, epochs=3, batch_size=32, progress=False)
+    assert history.fine_tuned
+    assert history.recipe == "default+fine-tune"
+    assert history.start_acc == pytest.approx(start)
+    assert history.selected == "best"
+    assert history.best_epoch == 0
+    assert alnumzoo.evaluate(model, val).accuracy == pytest.approx(start)
+    lrs = [r.lr for r in history.step_records]
+    peak = 0.2 * 32 / 256 * FINE_TUNE_LR_FACTOR  # the default's rate at batch 32, a tenth
+    assert 0.8 * peak <= max(lrs) <= peak + 1e-9
+
+    # A fresh model, or an explicit recipe or rate, trains as asked.
+    assert not fit(cifar_model(), tiny_cifar(64), epochs=1, progress=False).fine_tuned
+    explicit = fit(alnumzoo.from_pretrained(folder), tiny_cifar(64), epochs=1, lr=0.05,
+                   progress=False)  # fmt: skip
+    assert not explicit.fine_tuned
+    with pytest.raises(ValueError, match="fine_tune must be"):
+        fit(cifar_model(), tiny_cifar(64), epochs=1, fine_tune="yes", progress=False)

@@ -69,12 +69,23 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from alnumzoo import create_model, evaluate, fit, save_pretrained
+    from alnumzoo import create_model, evaluate, fit, from_pretrained, save_pretrained
     from alnumzoo.data import open_data
     from alnumzoo.hub.save import model_card
 
     splits = open_data(args.data)
-    model = create_model(args.arch)
+    if args.init:
+        # The data's classes decide the head: the body keeps its trained weights, and a new
+        # head is made only when the classes differ from the weights' own.
+        labels = getattr(splits.train, "labels", None)
+        model = from_pretrained(args.init, labels=labels)
+        if model.arch != args.arch.split(".", 1)[0]:
+            raise ValueError(f"--init {args.init} holds a {model.arch}, not a {args.arch}")
+        print(f"starting from the weights of {args.init}")
+        model_to_train: Any = model
+    else:
+        model_to_train = create_model(args.arch)
+    model = model_to_train
     out = Path(args.out)  # created by the first write, so a run that fails early leaves none
     checkpoint = out / "checkpoint.pt"
     history = fit(
@@ -97,7 +108,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     history.to_csv(out / "history.csv")
     test = evaluate(model, splits.test, tta="auto", progress=False if args.quiet else "test set")
     card = model_card(
-        model,  # type: ignore[arg-type]
+        model,
         repo_id=f"./{out.name}/model",
         datasets=(args.data.split(":", 1)[0],),
         metrics={"top1": 100 * test.accuracy},
@@ -108,17 +119,27 @@ def _cmd_train(args: argparse.Namespace) -> int:
             f"{history.steps} steps in {history.total_s:.0f} s, stopped by "
             f"{history.stop_reason}; kept the {history.selected} weights. Command: "
             f"`alnumzoo train {args.arch} --data {args.data}"
+            + (f" --init {args.init}" if args.init else "")
             + (f" --budget {args.budget}" if args.budget else "")
             + (f" --epochs {args.epochs}" if args.epochs else "")
             + "`"
         ),
     )
-    saved = save_pretrained(model, out / "model", card=card)  # type: ignore[arg-type]
+    saved = save_pretrained(model, out / "model", card=card)
     print(
         f"trained {args.arch} with the {history.recipe} recipe on {history.device} "
         f"({history.precision}) for {history.total_s:.0f} s, {history.steps} steps, "
         f"stop: {history.stop_reason}; kept the {history.selected} weights"
     )
+    if history.fine_tuned and history.start_acc is not None:
+        kept = history.selected == "best" and history.best_epoch == 0
+        print(
+            f"fine-tuned from {args.init}: validation {100 * history.start_acc:.2f}% before, "
+            f"{100 * (history.selected_acc or 0.0):.2f}% after"
+            + ("; training did not beat the starting weights, so they were kept" if kept else "")
+        )
+    elif history.fine_tuned:
+        print(f"fine-tuned from {args.init} (no validation split to compare before and after)")
     print(f"{splits.test_name} top-1 {100 * test.accuracy:.2f}%"
           f"{' with TTA ' + test.tta if test.tta else ''}; saved {saved}")  # fmt: skip
     # The curves need the optional matplotlib; the CSV holds the same numbers.
@@ -174,6 +195,12 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--epochs", type=positive_int, help="train this many epochs instead of a budget")
     p.add_argument("--target", type=float, help="stop at this validation accuracy (0-1)")
     p.add_argument("--recipe", default="default", help="default or report")
+    p.add_argument(
+        "--init",
+        metavar="NAME_OR_DIR",
+        help="fine-tune from these weights (a registry name, saved folder or Hub id) instead of "
+        "training from scratch; the fine-tuning rates apply unless --recipe/--lr are given",
+    )
     p.add_argument("--out", default="runs/train", help="folder for checkpoint, weights, curves")
     p.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.pt")
     p.add_argument("--device", default="auto")

@@ -13,13 +13,14 @@ from alnumzoo.training.checkpoint import (
     save_checkpoint,
 )
 from alnumzoo.training.history import EpochRecord, History, StepRecord
-from alnumzoo.training.loop import NonFiniteLossError, TrainingInterrupted
+from alnumzoo.training.loop import FINE_TUNE_LR_FACTOR, NonFiniteLossError, TrainingInterrupted
 from alnumzoo.training.optim import build_optimizer
 from alnumzoo.training.options import FitOptions
 from alnumzoo.training.recipes import RECIPES, Recipe, get_recipe, list_recipes
 from alnumzoo.training.schedule import ProgressLR, lr_factor_fn
 
 __all__ = [
+    "FINE_TUNE_LR_FACTOR",
     "RECIPES",
     "BudgetClock",
     "BudgetPlan",

@@ -18,12 +18,17 @@ from torch.utils.data import Dataset
 from alnumzoo.inference.device import resolve_device
 from alnumzoo.training.distributed import init_distributed, launch_local
 from alnumzoo.training.history import History
-from alnumzoo.training.loop import NonFiniteLossError, Trainer, TrainingInterrupted
+from alnumzoo.training.loop import (
+    FINE_TUNE_LR_FACTOR,
+    NonFiniteLossError,
+    Trainer,
+    TrainingInterrupted,
+)
 from alnumzoo.training.options import FitOptions
 from alnumzoo.training.recipes import Recipe
 from alnumzoo.training.signals import stop_signals
 
-__all__ = ["NonFiniteLossError", "TrainingInterrupted", "fit", "run_fit"]
+__all__ = ["FINE_TUNE_LR_FACTOR", "NonFiniteLossError", "TrainingInterrupted", "fit", "run_fit"]
 
 
 def fit(
@@ -52,6 +57,7 @@ def fit(
     workers: int = 0,
     devices: int | None = None,
     resume_anyway: bool = False,
+    fine_tune: bool | str = "auto",
 ) -> History:
     """Train ``model`` on ``train``; return a [`History`][alnumzoo.training.history.History] and
     leave the chosen weights in ``model`` (in eval mode).
@@ -103,6 +109,12 @@ def fit(
         resume_anyway: Resume even though the batch size, learning rate or training data
             (size or fingerprint) differ from the checkpoint's; by default that is refused,
             since the run would no longer be the one that was started.
+        fine_tune: Train as a fine-tune: the recipe's peak learning rate times
+            `FINE_TUNE_LR_FACTOR` and no warm-up, and the starting weights compete with the
+            trained ones on validation, so the run never ends below where it started.
+            ``"auto"`` does so when the model came from ``from_pretrained`` (trained weights,
+            possibly with a new head) and neither ``recipe`` nor ``lr`` was chosen; the
+            history records it (``fine_tuned``, ``start_acc``).
 
     Under torchrun (``WORLD_SIZE`` > 1) every process calls ``fit`` with the same arguments:
     the model is wrapped in ``DistributedDataParallel`` (NCCL on CUDA, gloo on the CPU), data

@@ -100,6 +100,11 @@ class History:
             no probe ran; see
             [`probe_cpu_execution`][alnumzoo.training.cpu_speed.probe_cpu_execution]).
         world_size: Processes that trained together.
+        fine_tuned: The run started from trained weights and used the fine-tuning rates
+            (see ``fit(fine_tune=...)``).
+        start_acc: Validation accuracy of the starting weights of a fine-tuning run; they
+            compete with the trained ones, so a fine-tune never ends below it
+            (``selected == "best"`` with ``best_epoch == 0`` means they were kept).
     """
 
     records: list[EpochRecord] = field(default_factory=list)
@@ -122,6 +127,8 @@ class History:
     final_eval_images: int | None = None
     cpu_probe: dict[str, float] = field(default_factory=dict)
     world_size: int = 1
+    fine_tuned: bool = False
+    start_acc: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (numbers, strings, lists), e.g. for JSON or a checkpoint."""

@@ -53,8 +53,11 @@ class FitOptions:
     workers: int = 0
     devices: int | None = None
     resume_anyway: bool = False
+    fine_tune: bool | str = "auto"
 
     def __post_init__(self) -> None:
+        if self.fine_tune not in (True, False, "auto"):
+            raise ValueError(f"fine_tune must be True, False or 'auto', got {self.fine_tune!r}")
         for name in ("batch_size", "max_steps", "eval_every", "eval_batch_size", "devices",
                      "epochs"):  # fmt: skip
             _positive_int(name, getattr(self, name))
