@@ -90,8 +90,9 @@ def test_train_evaluate_predict_round_trip(
     assert pred["label"] in __import__("alnumzoo").CIFAR10.names
 
     # Fine-tuning from the trained weights: announced, at the fine-tuning rates, never worse.
+    tuned = str(tmp_path / "tuned")
     code = main(["train", "cifar_cnn", "--data", data, "--epochs", "1", "--batch-size", "16",
-                 "--init", str(out / "model"), "--out", str(tmp_path / "tuned"), "--quiet"])  # fmt: skip
+                 "--init", str(out / "model"), "--out", tuned, "--quiet"])  # fmt: skip
     assert code == 0
     printed = capsys.readouterr().out
     assert f"starting from the weights of {out / 'model'}" in printed
