@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -104,3 +105,29 @@ def test_short_runs_skip_the_probe(monkeypatch: pytest.MonkeyPatch) -> None:
     history = fit(alnumzoo.create_model("cifar_cnn"), tiny_cifar(64), epochs=1, progress=False)
     assert history.precision == "fp32"
     assert not history.channels_last
+
+
+def test_probe_decision_is_remembered_on_disk_across_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "probe.json"
+    monkeypatch.setenv("ALNUMZOO_CPU_PROBE_CACHE", str(cache))
+    model = alnumzoo.create_model("cifar_cnn")
+    x, y = _batch()
+    cpu_speed._cache.clear()
+    first = probe_cpu_execution(model, x, y)
+    assert cache.is_file()
+    cpu_speed._cache.clear()  # as in a new process
+    monkeypatch.setattr(cpu_speed, "_steps_per_second", _must_not_measure)
+    again = probe_cpu_execution(model, x, y)
+    assert again == first
+    cache.write_text("{not json")  # a damaged cache is measured again, not an error
+    cpu_speed._cache.clear()
+    monkeypatch.undo()
+    monkeypatch.setenv("ALNUMZOO_CPU_PROBE_CACHE", str(cache))
+    assert probe_cpu_execution(model, x, y).images_per_s
+    assert json.loads(cache.read_text())
+
+
+def _must_not_measure(*args: object, **kwargs: object) -> float:
+    raise AssertionError("the remembered decision should have been used")

@@ -69,11 +69,15 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
     from alnumzoo import create_model, evaluate, fit, from_pretrained, save_pretrained
     from alnumzoo.data import open_data
     from alnumzoo.hub.save import model_card
 
     splits = open_data(args.data)
+    # --seed covers the new weights too: the same command trains the same model bit for bit.
+    torch.manual_seed(args.seed)
     if args.init:
         # The data's classes decide the head: the body keeps its trained weights, and a new
         # head is made only when the classes differ from the weights' own.

@@ -9,14 +9,22 @@ candidates the fastest is measured with a few real training steps on a copy of t
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import hashlib
+import json
+import os
+import platform
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 from torch.utils.data import Dataset
+
+from alnumzoo._atomic import atomic_write
 
 __all__ = ["CpuExecution", "choose_cpu_execution", "cpu_has_native_bf16", "probe_cpu_execution"]
 
@@ -27,6 +35,65 @@ _MIN_TIMED_S = 0.25
 _MAX_STEPS = 4
 
 _cache: dict[tuple[object, ...], CpuExecution] = {}
+#: Where probe decisions are kept between processes, so that the same call on the same machine
+#: trains the same way every time (a seeded run stays bit-identical; the timing noise of a
+#: second probe could otherwise flip it between fp32 and bf16). ``ALNUMZOO_CPU_PROBE_CACHE``
+#: moves it; an empty value turns it off.
+_DISK_CACHE_ENV = "ALNUMZOO_CPU_PROBE_CACHE"
+
+
+def _disk_cache_path() -> Path | None:
+    value = os.environ.get(_DISK_CACHE_ENV)
+    if value is not None:
+        return Path(value).expanduser() if value else None
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "alnumzoo" / "cpu_probe.json"
+
+
+def _disk_key(key: tuple[object, ...]) -> str:
+    machine = (platform.machine(), platform.processor(), torch.__version__, os.cpu_count())
+    text = repr((machine, getattr(key[0], "__qualname__", key[0]), key[1:]))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _read_disk_cache() -> dict[str, Any]:
+    path = _disk_cache_path()
+    if path is None or not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}  # a damaged cache is only a cache: measure again and rewrite it
+    return data if isinstance(data, dict) else {}
+
+
+def _remember(key: str, chosen: CpuExecution) -> None:
+    path = _disk_cache_path()
+    if path is None:
+        return
+    data = _read_disk_cache()
+    data[key] = {
+        "channels_last": chosen.channels_last,
+        "bf16": chosen.autocast_dtype is torch.bfloat16,
+        "images_per_s": chosen.images_per_s,
+    }
+    text = json.dumps(data, indent=1, sort_keys=True)
+    with contextlib.suppress(OSError):  # a read-only home still trains, just unremembered
+        atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def _recalled(key: str) -> CpuExecution | None:
+    entry = _read_disk_cache().get(key)
+    if not isinstance(entry, dict):
+        return None
+    try:
+        return CpuExecution(
+            channels_last=bool(entry["channels_last"]),
+            autocast_dtype=torch.bfloat16 if entry["bf16"] is True else None,
+            images_per_s={str(k): float(v) for k, v in entry["images_per_s"].items()},
+        )
+    except (TypeError, KeyError, AttributeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -97,9 +164,11 @@ def probe_cpu_execution(
     fastest.
 
     The measurement runs forward and backward passes on a deep copy of ``model`` under a
-    forked RNG, so neither the model nor the random streams of the run change. Results are
-    remembered for the process, keyed by the model's class and shapes, batch shape and thread
-    count.
+    forked RNG, so neither the model nor the random streams of the run change. Decisions are
+    remembered, keyed by the model's class and shapes, batch shape, thread count, CPU and torch
+    version: for the process, and on disk (``~/.cache/alnumzoo/cpu_probe.json``, moved or
+    turned off with ``ALNUMZOO_CPU_PROBE_CACHE``), so the same run trains the same way every
+    time on a machine and a seeded run is reproducible.
 
     Args:
         model: The model to be trained (4-D image input).
@@ -127,6 +196,11 @@ def probe_cpu_execution(
     key = (type(model), shapes, tuple(x.shape), torch.get_num_threads(), tuple(candidates))
     if key in _cache:
         return _cache[key]
+    disk_key = _disk_key(key)
+    recalled = _recalled(disk_key)
+    if recalled is not None:
+        _cache[key] = recalled
+        return recalled
     measured: dict[str, float] = {}
     with torch.random.fork_rng(devices=[]):
         probe = copy.deepcopy(model).train()
@@ -142,6 +216,7 @@ def probe_cpu_execution(
     dtype, cl = next(c for c in candidates if _name(*c) == best)
     chosen = CpuExecution(channels_last=cl, autocast_dtype=dtype, images_per_s=measured)
     _cache[key] = chosen
+    _remember(disk_key, chosen)
     return chosen
 
 
