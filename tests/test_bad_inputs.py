@@ -536,3 +536,89 @@ def test_pickle_needing_code_is_never_run(tmp_path: Path) -> None:
     with pytest.raises(UnsafeArrayError, match="refusing to unpickle"):
         load_image_array(tmp_path / "evil.npy")
     assert not marker.exists()
+
+
+# --- Weights folders that load and then fail, or fail raw (second hostile round) -------------
+
+
+def _saved_crnn(tmp_path: Path) -> Path:
+    return alnumzoo.save_pretrained(alnumzoo.create_model("crnn"), tmp_path / "m")
+
+
+def _edit_config(folder: Path, change: Callable[[dict[str, Any]], Any]) -> None:
+    config = json.loads((folder / "config.json").read_text())
+    change(config)
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("uint8", "tensors of the wrong kind"),
+        ("bool", "tensors of the wrong kind"),
+        ("nan", "NaN or infinite"),
+        ("inf", "NaN or infinite"),
+    ],
+)
+def test_weights_of_the_wrong_kind_or_not_finite_are_refused(
+    case: str, expected: str, tmp_path: Path
+) -> None:
+    from safetensors.torch import load_file, save_file
+
+    folder = _saved_crnn(tmp_path)
+    state = load_file(str(folder / "model.safetensors"))
+    key = "fc.weight"
+    if case == "uint8":
+        state[key] = state[key].to(torch.uint8)
+    elif case == "bool":
+        state[key] = state[key] > 0
+    else:
+        state[key][0, 0] = float(case)
+    save_file(state, str(folder / "model.safetensors"))
+    with pytest.raises(ValueError, match=expected):
+        alnumzoo.from_pretrained(folder)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda c: c["init_args"].update(num_classes=10**9), r"num_classes must be an integer"),
+        (lambda c: c["init_args"].update(num_classes=-3), r"num_classes must be an integer"),
+        (lambda c: c["init_args"].update(input_size=[1e300, 28]), r"input_size must be an"),
+        (lambda c: c["init_args"].update(input_size=[2000, 2000, 5] * 10), r"has 30 entries"),
+        (lambda c: c["init_args"].update(in_chans="3"), r"in_chans must be an integer"),
+        (lambda c: c.update(labels=["a", "b"]), r"'labels' must be an object"),
+        (lambda c: c.update(labels="abc"), r"'labels' must be an object"),
+        (lambda c: c["labels"].update(folders=7), r"'folders' must be a list of strings"),
+    ],
+)
+def test_configs_that_would_allocate_or_crash_are_refused(
+    change: Callable[[dict[str, Any]], Any], expected: str, tmp_path: Path
+) -> None:
+    folder = _saved_crnn(tmp_path)
+    _edit_config(folder, change)
+    with pytest.raises(ValueError, match=expected):
+        alnumzoo.from_pretrained(folder)
+
+
+def test_config_files_too_large_deep_or_not_utf8_are_refused(tmp_path: Path) -> None:
+    folder = _saved_crnn(tmp_path)
+    config = folder / "config.json"
+    config.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        alnumzoo.from_pretrained(folder)
+    config.write_bytes(b'{"architecture": "crnn\xff\xfe"}')
+    with pytest.raises(ValueError, match=r"expected an alnumzoo config\.json"):
+        alnumzoo.from_pretrained(folder)
+    config.write_text(json.dumps({"architecture": "crnn", "pad": "x" * (2 << 20)}))
+    with pytest.raises(ValueError, match=r"a config\.json is at most 1,048,576"):
+        alnumzoo.from_pretrained(folder)
+
+
+def test_path_spellings_mean_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match="missing_model is not a folder"):
+        alnumzoo.from_pretrained("./missing_model")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    _saved_crnn(tmp_path)
+    assert alnumzoo.from_pretrained("~/m").arch == "crnn"

@@ -154,10 +154,14 @@ class LabelMap:
         Raises:
             ValueError: ``data`` lacks ``names`` or it is not a list of strings.
         """
-        names = data.get("names")
+        names = data.get("names") if isinstance(data, Mapping) else None
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise ValueError(f"expected a label map with a list of string 'names', got {data!r}")
+            raise ValueError(
+                f"expected a label map with a list of string 'names', got {str(data)[:200]}"
+            )
         folders = data.get("folders") or ()
+        if not isinstance(folders, list | tuple) or not all(isinstance(f, str) for f in folders):
+            raise ValueError(f"a label map's 'folders' must be a list of strings, got {folders!r}")
         return cls(str(data.get("name", "labels")), tuple(names), tuple(folders))
 
 

@@ -10,7 +10,7 @@ import torch
 from alnumzoo.labels import LabelMap
 from alnumzoo.models.base import ZooModel
 
-__all__ = ["adapt_head", "adapt_input_channels", "adapt_stem", "check_keys"]
+__all__ = ["adapt_head", "adapt_input_channels", "adapt_stem", "check_keys", "check_values"]
 
 
 def adapt_head(
@@ -80,4 +80,32 @@ def check_keys(model: ZooModel, state: dict[str, torch.Tensor], where: Path) -> 
         raise ValueError(
             f"weights in {where} do not fit {type(model).__name__}: "
             + "; ".join(p for p in problems if p)
+        )
+
+
+def check_values(model: ZooModel, state: dict[str, torch.Tensor], where: Path) -> None:
+    """Refuse weights ``load_state_dict`` would silently cast or that would predict garbage:
+    integer or boolean tensors where the model holds floats (and the reverse), and NaN or
+    infinite values.
+
+    Raises:
+        ValueError: naming the first offending tensors.
+    """
+    expected = model.state_dict()
+    wrong_kind = [
+        f"{k} ({state[k].dtype}, the model holds {expected[k].dtype})"
+        for k in sorted(set(state) & set(expected))
+        if state[k].dtype.is_floating_point != expected[k].dtype.is_floating_point
+    ]
+    if wrong_kind:
+        raise ValueError(f"weights in {where} have tensors of the wrong kind: {wrong_kind[:5]}")
+    broken = [
+        k
+        for k in sorted(state)
+        if state[k].is_floating_point() and not torch.isfinite(state[k]).all()
+    ]
+    if broken:
+        raise ValueError(
+            f"weights in {where} hold NaN or infinite values in {broken[:5]}"
+            f"{f' and {len(broken) - 5} more tensors' if len(broken) > 5 else ''}"
         )

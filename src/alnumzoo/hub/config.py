@@ -69,21 +69,65 @@ def read_temperature(config: dict[str, Any], where: str) -> float:
     return float(value)
 
 
+#: A config describes one small model: anything larger is not one (the shipped ones are 20 KB).
+MAX_CONFIG_BYTES = 1 << 20
+#: Upper bounds for the numbers a config sets, far above any model in this zoo, so a hostile
+#: config cannot make the constructor allocate gigabytes before the weights are even read.
+_LIMITS = {"num_classes": 100_000, "in_chans": 64, "side": 4096, "width": 8192}
+
+
 def read_config(path: Path) -> dict[str, Any]:
-    """Read and check a ``config.json``.
+    """Read and check a ``config.json``: at most `MAX_CONFIG_BYTES`, UTF-8 JSON, and the
+    numbers that size the model (class count, channels, input size, widths) within bounds.
 
     Raises:
-        ValueError: not JSON, or no known ``architecture``/``init_args``.
+        ValueError: too large, not UTF-8 JSON, nested too deeply, no ``architecture``, or a
+            constructor argument of the wrong type or out of range.
     """
     try:
-        config = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: expected an alnumzoo config.json ({exc})") from exc
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ValueError(
+                f"{path}: {size:,} bytes; a config.json is at most {MAX_CONFIG_BYTES:,}"
+            )
+        config = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ValueError(f"{path}: expected an alnumzoo config.json ({reason})") from None
     if not isinstance(config, dict) or "architecture" not in config:
         raise ValueError(f"{path}: expected a JSON object with an 'architecture' field")
-    if not isinstance(config.get("init_args", {}), dict):
+    init_args = config.get("init_args", {})
+    if not isinstance(init_args, dict):
         raise ValueError(f"{path}: 'init_args' must be an object")
+    _check_sizes(init_args, path)
+    labels = config.get("labels")
+    if labels is not None and not isinstance(labels, dict):
+        raise ValueError(f"{path}: 'labels' must be an object with 'names', got {type(labels)}")
     return config
+
+
+def _check_sizes(init_args: dict[str, Any], path: Path) -> None:
+    def bounded(name: str, value: Any, limit: int, low: int = 1) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= limit:
+            raise ValueError(
+                f"{path}: init_args {name} must be an integer in [{low}, {limit:,}], got "
+                f"{str(value)[:50]}"
+            )
+
+    if init_args.get("num_classes") is not None:
+        bounded("num_classes", init_args["num_classes"], _LIMITS["num_classes"], low=0)
+    if "in_chans" in init_args:
+        bounded("in_chans", init_args["in_chans"], _LIMITS["in_chans"])
+    for name in ("input_size", "widths", "hidden"):
+        value = init_args.get(name)
+        if value is None:
+            continue
+        items = value if isinstance(value, list) else [value]
+        limit = _LIMITS["side"] if name == "input_size" else _LIMITS["width"]
+        if len(items) > 16:
+            raise ValueError(f"{path}: init_args {name} has {len(items)} entries")
+        for item in items:
+            bounded(name, item, limit)
 
 
 #: Constructor arguments a config may never set: they make timm read arbitrary files or

@@ -24,7 +24,7 @@ from huggingface_hub.utils._validators import validate_repo_id
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from alnumzoo.hub.adapt import adapt_head, adapt_stem, check_keys
+from alnumzoo.hub.adapt import adapt_head, adapt_stem, check_keys, check_values
 from alnumzoo.hub.config import (
     CONFIG_NAME,
     WEIGHTS_NAME,
@@ -236,6 +236,7 @@ def from_pretrained(
     adapted = [a for a in (head, stem) if a]
     if strict:
         check_keys(model, state, source.weights_path)
+    check_values(model, state, source.weights_path)
     model.load_state_dict(state, strict=strict)
     model.temperature = temperature
     model.load_report = LoadReport(
@@ -308,7 +309,12 @@ def resolve_source(
         KeyError: an unknown bare name (the message suggests close registry names).
     """
     name = str(name_or_path)
-    if isinstance(name_or_path, Path) or (_is_path_spelling(name) and Path(name).is_dir()):
+    # ./x, ../x, /x and ~/x can only mean folders; org/name may be either, and is a folder
+    # when one exists.
+    explicit_path = name.startswith(("./", "../", "/", "~", ".\\", "..\\"))
+    if isinstance(name_or_path, Path) or explicit_path or (
+        _is_path_spelling(name) and Path(name).is_dir()
+    ):
         folder = Path(name).expanduser()
         if not folder.is_dir():
             raise FileNotFoundError(f"{folder} is not a folder (expected a save_pretrained folder)")
