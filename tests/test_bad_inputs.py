@@ -622,3 +622,62 @@ def test_path_spellings_mean_folders(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HOME", str(tmp_path))
     _saved_crnn(tmp_path)
     assert alnumzoo.from_pretrained("~/m").arch == "crnn"
+
+
+# --- Resume: damaged or edited checkpoints fail before anything is restored -----------------
+
+
+def _checkpointed_run(tmp_path: Path) -> Path:
+    ck = tmp_path / "ck.pt"
+    fit(alnumzoo.create_model("cifar_cnn"), tiny_cifar(64), epochs=1, batch_size=32,
+        checkpoint=ck, progress=False)  # fmt: skip
+    return ck
+
+
+def test_checkpoint_with_damaged_bytes_fails_its_crc(tmp_path: Path) -> None:
+    ck = _checkpointed_run(tmp_path)
+    data = bytearray(ck.read_bytes())
+    with zipfile.ZipFile(ck) as archive:
+        member = max(archive.infolist(), key=lambda m: m.file_size)
+    start = member.header_offset + 30 + len(member.filename) + len(member.extra) + 64
+    data[start : start + 64] = bytes(64)
+    ck.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="fails its CRC check"):
+        fit(alnumzoo.create_model("cifar_cnn"), tiny_cifar(64), epochs=2, batch_size=32,
+            checkpoint=ck, resume=True, progress=False)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda s: s.pop("rng"), r"has no 'rng'"),
+        (lambda s: s.pop("spent_s"), r"has no 'spent_s'"),
+        (lambda s: s.update(step="abc"), r"'step' must be a step >= 0"),
+        (lambda s: s.update(spent_s=float("nan")), r"'spent_s' must be a finite number"),
+        (lambda s: s.update(spent_s=-1e9), r"'spent_s' must be a finite number"),
+        (lambda s: s.update(best_state={"x": "not a tensor"}), r"'best_state' must be"),
+        (
+            lambda s: s["model"].update(
+                {"fc3.weight": torch.zeros(4, 50), "fc3.bias": torch.zeros(4)}
+            ),
+            r"the checkpoint's model does not fit this model",
+        ),
+    ],
+)
+def test_edited_checkpoints_are_refused_by_field(
+    edit: Callable[[dict[str, Any]], Any], expected: str, tmp_path: Path
+) -> None:
+    ck = _checkpointed_run(tmp_path)
+    state = torch.load(ck, weights_only=True)
+    edit(state)
+    save_checkpoint(ck, {k: v for k, v in state.items() if k != "format"})
+    started = time.monotonic()
+    with pytest.raises(CheckpointError, match=expected):
+        fit(alnumzoo.create_model("cifar_cnn"), tiny_cifar(64), budget=5, batch_size=32,
+            checkpoint=ck, resume=True, progress=False)  # fmt: skip
+    assert time.monotonic() - started < 30
+
+
+def test_checkpoint_path_that_is_a_folder_fails_before_training(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="is a folder; give a file path"):
+        fit(alnumzoo.create_model("cifar_cnn"), tiny_cifar(64), epochs=1, checkpoint=tmp_path)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ __all__ = [
     "CHECKPOINT_FORMAT",
     "CheckpointError",
     "TrainState",
+    "check_training_checkpoint",
     "data_fingerprint",
     "load_checkpoint",
     "save_checkpoint",
@@ -69,6 +72,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
+    _check_archive(path)
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
@@ -78,6 +82,69 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             f"{path} is not an alnumzoo training checkpoint (expected format {CHECKPOINT_FORMAT!r})"
         )
     return state
+
+
+def _check_archive(path: Path) -> None:
+    # torch.save writes a zip whose members carry CRCs that torch.load does not check: a
+    # damaged byte in a tensor would be restored silently.
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
+    if bad is not None:
+        raise CheckpointError(f"checkpoint {path} is corrupt: {bad} fails its CRC check")
+
+
+def _number(value: Any, low: float = 0.0) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and value >= low
+    )
+
+
+# What every field must be before anything is restored (name -> (check, what it must be)).
+_FIELDS: dict[str, tuple[Any, str]] = {
+    "arch": (lambda v: isinstance(v, str), "an architecture name"),
+    "model": (lambda v: isinstance(v, dict), "a state dict"),
+    "optimizer": (lambda v: isinstance(v, dict), "an optimizer state"),
+    "scheduler": (lambda v: isinstance(v, dict), "a scheduler state"),
+    "scaler": (lambda v: isinstance(v, dict), "a gradient scaler state"),
+    "loader": (lambda v: isinstance(v, dict), "a loader position"),
+    "rng": (
+        lambda v: isinstance(v, dict) and isinstance(v.get("torch"), torch.Tensor),
+        "the RNG states",
+    ),
+    "step": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a step >= 0"),
+    "spent_s": (_number, "a finite number of seconds >= 0"),
+    "best_acc": (lambda v: _number(v, low=-1.0) and v <= 1.0, "an accuracy"),
+    "best_epoch": (lambda v: v is None or (isinstance(v, int) and v >= 0), "an epoch"),
+    "best_state": (
+        lambda v: v is None
+        or (isinstance(v, dict) and all(isinstance(t, torch.Tensor) for t in v.values())),
+        "a state dict of tensors or null",
+    ),
+    "history": (lambda v: isinstance(v, dict), "a history"),
+}
+
+
+def check_training_checkpoint(state: dict[str, Any], path: str | Path) -> None:
+    """Check every field a resume restores, before anything is restored: a damaged or
+    hand-edited checkpoint fails here with the field's name, not later with a KeyError, or
+    with a ``spent_s`` of NaN that would make a budget never end.
+
+    Raises:
+        CheckpointError: a field is missing or of the wrong type or range.
+    """
+    for name, (ok, what) in _FIELDS.items():
+        if name not in state:
+            raise CheckpointError(f"checkpoint {path} has no {name!r} (expected {what})")
+        if not ok(state[name]):
+            raise CheckpointError(
+                f"checkpoint {path}: {name!r} must be {what}, got {str(state[name])[:60]!r}"
+            )
 
 
 def data_fingerprint(data: object) -> str:
@@ -201,7 +268,23 @@ class TrainState:
 
     def load_state_dict(self, state: dict[str, Any], device: torch.device) -> None:
         """Restore a checkpoint (checked with
-        [`check_resumable`][alnumzoo.training.checkpoint.TrainState.check_resumable] first)."""
+        [`check_resumable`][alnumzoo.training.checkpoint.TrainState.check_resumable] first).
+
+        Raises:
+            CheckpointError: its weights, or its best epoch's, do not fit this model.
+        """
+        expected = {k: tuple(v.shape) for k, v in self.model.state_dict().items()}
+        for name in ("model", "best_state"):
+            weights = state[name]
+            if weights is None:
+                continue
+            shapes = {k: tuple(v.shape) for k, v in weights.items()}
+            if shapes != expected:
+                differ = sorted(set(shapes.items()) ^ set(expected.items()))[:3]
+                raise CheckpointError(
+                    f"the checkpoint's {name} does not fit this model (first differences: "
+                    f"{differ}); was it written for another head or size?"
+                )
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])

@@ -19,6 +19,7 @@ from alnumzoo.models.classifier import as_classifier
 from alnumzoo.training.budget import BudgetClock, BudgetPlan, estimate_eval_s
 from alnumzoo.training.checkpoint import (
     TrainState,
+    check_training_checkpoint,
     data_fingerprint,
     load_checkpoint,
     save_checkpoint,
@@ -120,6 +121,8 @@ class Trainer:
         self.passes = tta_views(self.tta) + 2  # final evaluation: raw, averaged, then TTA
         resume_from = options.resume_from
         saved = load_checkpoint(resume_from, map_location=device) if resume_from else None
+        if saved is not None and resume_from:
+            check_training_checkpoint(saved, resume_from)
         # The clock starts before any set-up work (the CPU probe included): a budget is wall time.
         clock = BudgetClock(device, already_spent=float(saved["spent_s"]) if saved else 0.0)
 

@@ -77,6 +77,12 @@ class FitOptions:
             raise ValueError(f"target is an accuracy in (0, 1], got {target!r}")
         if self.resume is True and self.checkpoint is None:
             raise ValueError("resume=True needs checkpoint=PATH")
+        if self.checkpoint is not None and Path(self.checkpoint).is_dir():
+            # Found now, not when the first epoch tries to write it.
+            raise ValueError(
+                f"checkpoint={str(self.checkpoint)!r} is a folder; give a file path such as "
+                f"{str(Path(self.checkpoint) / 'checkpoint.pt')!r}"
+            )
         self.budget_s  # noqa: B018  (parses, so a bad budget fails here)
 
     @classmethod
