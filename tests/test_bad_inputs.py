@@ -681,3 +681,25 @@ def test_edited_checkpoints_are_refused_by_field(
 def test_checkpoint_path_that_is_a_folder_fails_before_training(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="is a folder; give a file path"):
         fit(alnumzoo.create_model("cifar_cnn"), tiny_cifar(64), epochs=1, checkpoint=tmp_path)
+
+
+class _LabelledList(torch.utils.data.Dataset[tuple[torch.Tensor, int]]):
+    def __init__(self, labels: list[int]) -> None:
+        self.labels_list = labels
+
+    def __len__(self) -> int:
+        return len(self.labels_list)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        return torch.rand(3, 32, 32), self.labels_list[i]
+
+
+@pytest.mark.parametrize("bad", [-1, -100, 10, 12])
+def test_out_of_range_labels_are_named_at_the_data_boundary(bad: int) -> None:
+    data = _LabelledList([0, 1, 2, bad, 4, 5, 6, 7])
+    with pytest.raises(ValueError, match=rf"label {bad} in the training data is outside \[0, 10\)"):
+        fit(alnumzoo.create_model("cifar_cnn"), data, epochs=1, batch_size=4, progress=False)
+    images = torch.rand(8, 3, 32, 32)
+    targets = torch.tensor([0, 1, 2, bad, 4, 5, 6, 7])
+    with pytest.raises(ValueError, match=rf"label {bad} in the evaluation data is outside"):
+        alnumzoo.evaluate(alnumzoo.create_model("cifar_cnn"), (images, targets))

@@ -12,7 +12,13 @@ from torch.utils.data import Dataset
 
 from alnumzoo.labels import LabelMap
 
-__all__ = ["DatasetFormatError", "InMemoryImageDataset", "read_regular_file", "require_dir"]
+__all__ = [
+    "DatasetFormatError",
+    "InMemoryImageDataset",
+    "check_targets",
+    "read_regular_file",
+    "require_dir",
+]
 
 
 class DatasetFormatError(ValueError):
@@ -56,6 +62,23 @@ def require_dir(path: Path, what: str) -> Path:
     if not path.is_dir():
         raise DatasetFormatError(f"expected {what} at {path}, but there is no such directory")
     return path
+
+
+def check_targets(targets: torch.Tensor, num_classes: int | None, where: str) -> None:
+    """Refuse class indices outside ``[0, num_classes)`` with a message naming one, before a
+    loss turns them into an index error or NaN (labels such as -1 or -100 mean "ignore" to
+    some libraries, and nothing to a classifier).
+
+    Raises:
+        ValueError: a label is out of range (``num_classes=None`` only checks for negatives).
+    """
+    if targets.numel() == 0:
+        return
+    low, high = int(targets.min()), int(targets.max())
+    if low < 0 or (num_classes is not None and high >= num_classes):
+        bad = low if low < 0 else high
+        bound = f"[0, {num_classes})" if num_classes is not None else "[0, number of classes)"
+        raise ValueError(f"label {bad} in the {where} is outside {bound}")
 
 
 class InMemoryImageDataset(Dataset[tuple[torch.Tensor, int]]):

@@ -12,7 +12,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from alnumzoo.data.augment import AUGMENT_PRESETS, BatchAugment
-from alnumzoo.data.base import InMemoryImageDataset
+from alnumzoo.data.base import InMemoryImageDataset, check_targets
 from alnumzoo.data.profiles import profile_for
 from alnumzoo.labels import LabelMap
 
@@ -200,6 +200,9 @@ class DatasetLoader(SeededBatchOrder):
                          seed=seed, rank=rank, world_size=world_size)  # fmt: skip
         self.dataset = dataset
         self.labels: LabelMap | None = getattr(dataset, "labels", None)
+        #: Labels must lie in [0, num_classes); fit sets it from the model when the data set
+        #: has no label map.
+        self.num_classes: int | None = len(self.labels) if self.labels is not None else None
         self.device = torch.device(device)
         self.workers = workers
         self.channels_last = channels_last
@@ -217,11 +220,13 @@ class DatasetLoader(SeededBatchOrder):
             pin_memory=self.device.type == "cuda",
         )
         for b, (x, y) in enumerate(loader, start=start):
+            y = torch.as_tensor(y)
+            check_targets(y, self.num_classes, "training data" if self.shuffle else "data")
             x = x.to(self.device, non_blocking=True)
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             self._start_batch = b + 1
-            yield x, torch.as_tensor(y).to(self.device, non_blocking=True)
+            yield x, y.to(self.device, non_blocking=True)
         self.epoch, self._start_batch = epoch + 1, 0
 
 

@@ -14,7 +14,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from alnumzoo.data.base import InMemoryImageDataset
+from alnumzoo.data.base import InMemoryImageDataset, check_targets
 from alnumzoo.data.loaders import DatasetLoader, DeviceLoader
 from alnumzoo.inference.device import autocast, resolve_device
 from alnumzoo.inference.plotting import pyplot
@@ -197,6 +197,8 @@ def evaluate(
     bar = tqdm(batches, total=total, desc=label, unit="batch", disable=not progress, leave=False)
     try:
         for x, y in bar:
+            if y.device.type == "cpu":  # in-memory sets were checked when they were made
+                check_targets(y, num_classes, "evaluation data")
             x = x.to(device, non_blocking=True)
             y = y.to(device, non_blocking=True)
             if channels_last and x.dim() == 4:

@@ -11,7 +11,12 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from alnumzoo.data.loaders import make_loader, resolve_augment, validation_sample
+from alnumzoo.data.loaders import (
+    DatasetLoader,
+    make_loader,
+    resolve_augment,
+    validation_sample,
+)
 from alnumzoo.inference.device import autocast
 from alnumzoo.inference.evaluate import EvalResult, evaluate, require_matching_classes
 from alnumzoo.inference.tta import default_tta, tta_views
@@ -94,6 +99,7 @@ class Trainer:
         self.device, self.info, self.stop_flag = device, info, stop_flag
         described = as_classifier(model)
         arch = described.arch if described is not None else type(model).__name__.lower()
+        self.num_classes = described.num_classes if described is not None else None
         rec = get_recipe(options.recipe, arch)
         self.fine_tune = _fine_tune(model, options)
         self.stopping = False
@@ -376,7 +382,7 @@ class Trainer:
         return self._loader(sample, self.options.eval_batch_size)
 
     def _loader(self, data: Dataset[Any], batch_size: int, *, training: bool = False) -> Any:
-        return make_loader(
+        loader = make_loader(
             data,
             batch_size,
             train=training,
@@ -388,6 +394,9 @@ class Trainer:
             world_size=self.info.world_size,
             workers=self.options.workers,
         )
+        if isinstance(loader, DatasetLoader) and loader.num_classes is None:
+            loader.num_classes = self.num_classes  # labels checked against the model's outputs
+        return loader
 
     def _record_step(self, tally: _Tally) -> None:
         total = float(tally.loss_sum)
