@@ -206,3 +206,29 @@ def test_train_with_a_seed_is_bit_identical(tmp_path: Path) -> None:
         weights = (out / "model" / "model.safetensors").read_bytes()
         digests.append(hashlib.sha256(weights).hexdigest())
     assert digests[0] == digests[1]
+
+
+def test_interrupted_train_says_how_to_continue_in_cli_syntax(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+    import sys
+    import threading
+
+    data = f"cifar10:{_cifar_tree(tmp_path / 'cifar', per_class=6)}"
+    out = tmp_path / "run"
+    argv = ["train", "cifar_cnn", "--data", data, "--budget", "60s", "--out", str(out), "--quiet"]
+    monkeypatch.setattr(sys, "argv", ["alnumzoo", *argv])
+    timer = threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        assert main(argv) == 1
+    finally:
+        timer.cancel()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "alnumzoo train: interrupted at step" in err[0]
+    assert f"continue with: alnumzoo {' '.join(argv)} --resume" in err[0]
+    assert "resume=" not in err[0]
+    assert (out / "checkpoint.pt").is_file()

@@ -302,6 +302,11 @@ def test_revision_on_a_registry_name_is_not_ignored(tmp_path: Path) -> None:
         alnumzoo.from_pretrained(
             "crnn.fashion_mnist", revision="v0.0.1", local_files_only=True, cache_dir=tmp_path
         )
+    # Even the pin's own branch name goes to the Hub: "main" moves, the shipped copy does not.
+    with pytest.raises(FileNotFoundError, match=r"revision main.*hf download"):
+        alnumzoo.from_pretrained(
+            "crnn.fashion_mnist", revision="main", local_files_only=True, cache_dir=tmp_path
+        )
 
 
 def test_push_names_the_repository_in_the_card_and_the_model_can_push_itself() -> None:

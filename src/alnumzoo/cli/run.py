@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from alnumzoo import create_model, evaluate, fit, from_pretrained, save_pretrained
     from alnumzoo.data import open_data
     from alnumzoo.hub.save import model_card
+    from alnumzoo.training import TrainingInterrupted
 
     splits = open_data(args.data)
     # --seed covers the new weights too: the same command trains the same model bit for bit.
@@ -92,23 +94,33 @@ def _cmd_train(args: argparse.Namespace) -> int:
     model = model_to_train
     out = Path(args.out)  # created by the first write, so a run that fails early leaves none
     checkpoint = out / "checkpoint.pt"
-    history = fit(
-        model,
-        splits.train,
-        splits.val,
-        budget=args.budget,
-        epochs=args.epochs,
-        target=args.target,
-        recipe=args.recipe,
-        device=args.device,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        checkpoint=checkpoint,
-        # As in the API: --resume with no checkpoint is an error, never a silent fresh start.
-        resume=checkpoint if args.resume else None,
-        progress=not args.quiet,
-    )
+    try:
+        history = fit(
+            model,
+            splits.train,
+            splits.val,
+            budget=args.budget,
+            epochs=args.epochs,
+            target=args.target,
+            recipe=args.recipe,
+            device=args.device,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            seed=args.seed,
+            checkpoint=checkpoint,
+            # As in the API: --resume with no checkpoint is an error, never a silent fresh start.
+            resume=checkpoint if args.resume else None,
+            progress=not args.quiet,
+        )
+    except TrainingInterrupted as exc:
+        # The library's hint is Python; at the command line the way back is --resume.
+        again = " ".join(a for a in sys.argv[1:] if a != "--resume")
+        print(
+            f"alnumzoo train: interrupted at step {exc.step}; checkpoint {checkpoint} written; "
+            f"continue with: alnumzoo {again} --resume",
+            file=sys.stderr,
+        )
+        return 1
     history.to_csv(out / "history.csv")
     test = evaluate(model, splits.test, tta="auto", progress=False if args.quiet else "test set")
     card = model_card(

@@ -170,9 +170,10 @@ def from_pretrained(
 
     Args:
         name_or_path: See above.
-        revision: Hub revision (overrides ``@revision``). For a registry name, loads that
-            revision from the Hub instead of the pinned weights (then not sha256-verified);
-            an unknown revision raises ``FileNotFoundError``.
+        revision: Hub revision (overrides ``@revision``). For a registry name, any revision
+            (even the pinned one's branch name) loads from the Hub instead of the shipped,
+            pinned weights, and is then not sha256-verified; an unknown revision raises
+            ``FileNotFoundError``.
         cache_dir: Hugging Face cache folder.
         local_files_only: Never touch the network (default: ``HF_HUB_OFFLINE``).
         token: Hub token.
@@ -348,8 +349,9 @@ def resolve_source(
                 f"{list_models(pretrained=True)}"
             )
         pin = entry.weights
-        if revision is not None and revision != pin.revision:
-            # Another revision than the pinned one: its files cannot match the pin.
+        if revision is not None:
+            # An explicit revision asks for the Hub's files at it, even the pinned one's name:
+            # "main" moves, so the shipped copy cannot stand in for it, nor the pin verify it.
             return _from_hub(pin.repo_id, pin.filename, revision, access)
         bundled = embedded_weights_dir(name)
         if pin.embedded and (bundled / pin.filename).is_file():

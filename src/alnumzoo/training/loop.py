@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -52,7 +53,18 @@ class NonFiniteLossError(RuntimeError):
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Training stopped on Ctrl-C or SIGTERM after writing a checkpoint to resume from."""
+    """Training stopped on Ctrl-C or SIGTERM after writing a checkpoint to resume from.
+
+    Attributes:
+        step: Optimizer steps done.
+        checkpoint: The checkpoint written, if the run had one.
+    """
+
+    def __init__(self, reason: str, *, step: int, checkpoint: str | Path | None) -> None:
+        hint = f"; resume with fit(..., resume={str(checkpoint)!r})" if checkpoint else ""
+        super().__init__(f"{reason} at step {step}{hint}")
+        self.step = step
+        self.checkpoint = checkpoint
 
 
 @dataclass
@@ -293,12 +305,9 @@ class Trainer:
         if self.stop_flag:
             self._write_checkpoint()
             raise TrainingInterrupted(
-                f"training stopped by {self.stop_flag[0]} at step {state.step}"
-                + (
-                    f"; resume with resume={str(options.checkpoint)!r}"
-                    if options.checkpoint
-                    else ""
-                )
+                f"training stopped by {self.stop_flag[0]}",
+                step=state.step,
+                checkpoint=options.checkpoint,
             )
         if state.swa is not None and rec.swa_start is not None and p >= rec.swa_start:
             state.swa.update_parameters(state.model)
