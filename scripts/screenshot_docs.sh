@@ -23,7 +23,7 @@ trap 'kill $server' EXIT
 sleep 1
 for page in "${pages[@]}"; do
   png="$out_dir/$(echo "${page%/}" | tr '/' '_').png"
-  "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,1800 \
+  "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,2400 \
     --disable-background-networking --disable-component-update --no-first-run \
     --screenshot="$png" "http://127.0.0.1:8765/$page" >/dev/null 2>&1
   echo "screenshot of $page: $png"

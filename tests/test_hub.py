@@ -287,6 +287,10 @@ def test_timm_imagenet_variant_goes_through_timm(monkeypatch: pytest.MonkeyPatch
 
     entry = registry._REGISTRY["efficientnet_b2.ra_in1k"]
     monkeypatch.setitem(registry._REGISTRY, entry.name, replace(entry, builder=fake_builder))
+    # As if timm's file were in the Hugging Face cache (offline, nothing else is tried).
+    monkeypatch.setattr(
+        "alnumzoo.hub.load.try_to_load_from_cache", lambda repo, name: f"/cache/{repo}/{name}"
+    )
     model = alnumzoo.from_pretrained("efficientnet_b2.ra_in1k", num_classes=7)
     assert calls == [{"normalize": True, "num_classes": 7, "pretrained": True}]
     assert model.num_classes == 7
@@ -374,3 +378,20 @@ def test_hub_references_are_checked_before_any_request(
             name, revision=revision, cache_dir=tmp_path, endpoint="http://127.0.0.1:9"
         )
     assert not any(tmp_path.rglob("*"))
+
+
+def test_an_unreachable_hub_fails_at_once_in_one_line(tmp_path: Path) -> None:
+    import time
+
+    from alnumzoo.hub.load import hub_reachable
+
+    dead = "http://127.0.0.1:9"  # nothing listens on the discard port
+    assert not hub_reachable(dead)
+    started = time.monotonic()
+    with pytest.raises(FileNotFoundError, match=r"\(no connection\)\. With network, run: hf"):
+        alnumzoo.from_pretrained(
+            "someorg/somemodel", cache_dir=tmp_path, endpoint=dead, local_files_only=False
+        )
+    with pytest.raises(FileNotFoundError, match="timm's weights timm/efficientnet_b2"):
+        alnumzoo.from_pretrained("efficientnet_b2.ra_in1k")
+    assert time.monotonic() - started < 10

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import socket
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import torch
-from huggingface_hub import hf_hub_download
+from huggingface_hub import constants as hf_constants
+from huggingface_hub import hf_hub_download, try_to_load_from_cache
 from huggingface_hub.errors import (
     EntryNotFoundError,
     HfHubHTTPError,
@@ -100,9 +104,31 @@ class _HubAccess:
     endpoint: str | None = None
 
 
+#: How long a connection to the Hub may take before it counts as unreachable. Without it,
+#: huggingface_hub retries a dead network with back-off for about a minute before it says so.
+REACH_TIMEOUT_S = 2.0
+
+
+@functools.lru_cache(maxsize=8)
+def hub_reachable(endpoint: str | None = None) -> bool:
+    """Whether a TCP connection to the Hub endpoint (``HF_ENDPOINT`` by default) opens within
+    `REACH_TIMEOUT_S`; remembered for the process."""
+    url = urlparse(endpoint or hf_constants.ENDPOINT)
+    if url.hostname is None:
+        return False
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname, port), timeout=REACH_TIMEOUT_S):
+            return True
+    except OSError:
+        return False
+
+
 def _download(repo_id: str, filename: str, revision: str | None, access: _HubAccess) -> Path:
     cache_dir, token, endpoint = access.cache_dir, access.token, access.endpoint
-    offline = access.local_files_only if access.local_files_only is not None else _offline_env()
+    forced = access.local_files_only if access.local_files_only is not None else _offline_env()
+    # A dead network reads the cache at once instead of retrying for a minute.
+    offline = forced or not hub_reachable(endpoint)
     try:
         return Path(
             hf_hub_download(
@@ -119,7 +145,8 @@ def _download(repo_id: str, filename: str, revision: str | None, access: _HubAcc
         raise FileNotFoundError(
             f"{filename} of {repo_id} (revision {revision or 'main'}) is not in the Hugging Face "
             f"cache{f' at {cache_dir}' if cache_dir else ''} and the Hub cannot be reached "
-            f"{'(offline mode)' if offline else ''}. With network, run: hf download "
+            f"{'(offline mode)' if forced else '(no connection)' if offline else ''}. With "
+            f"network, run: hf download "
             f"{repo_id} {filename} --revision {revision or 'main'}"
             f"{f' --cache-dir {cache_dir}' if cache_dir else ''}; or pass a local folder"
         ) from exc
@@ -422,6 +449,17 @@ def _from_timm(
 ) -> ZooModel:
     # timm owns these (ImageNet starting points): it downloads and adapts them.
     assert isinstance(entry.weights, TimmPretrained)
+    repo = entry.weights.hf_id
+    cached = any(
+        isinstance(try_to_load_from_cache(repo, f), str)
+        for f in ("model.safetensors", "pytorch_model.bin")
+    )
+    if not cached and (_offline_env() or not hub_reachable(None)):
+        raise FileNotFoundError(
+            f"timm's weights {repo} are not in the Hugging Face cache and the Hub cannot be "
+            f"reached{' (offline mode)' if _offline_env() else ''}. With network, run: "
+            f"hf download {repo}"
+        )
     built = entry.builder(
         **{**entry.kwargs, "num_classes": num_classes or entry.num_classes},
         **({"labels": labels} if labels is not None else {}),

@@ -9,6 +9,7 @@ from typing import Any
 from huggingface_hub import HfApi
 
 from alnumzoo.hub.config import CONFIG_NAME, SAVED_FILES, WEIGHTS_NAME
+from alnumzoo.hub.load import hub_reachable
 from alnumzoo.hub.save import model_card, save_pretrained
 from alnumzoo.models.base import ZooModel
 
@@ -57,6 +58,13 @@ def push_to_hub(
             for needed in (WEIGHTS_NAME, CONFIG_NAME):
                 if not (folder / needed).is_file():
                     raise FileNotFoundError(f"expected {needed} in {folder} (run save_pretrained)")
+        endpoint = getattr(api, "endpoint", None)
+        if isinstance(api, HfApi) and not hub_reachable(endpoint):
+            # Found in two seconds, not after a minute of retries and a 75-line traceback.
+            raise ConnectionError(
+                f"cannot reach the Hub at {endpoint or 'the default endpoint'} to push {repo_id}; "
+                "check the network (or HF_ENDPOINT) and try again"
+            )
         api.create_repo(repo_id, token=token, private=private, exist_ok=True, repo_type="model")
         return api.upload_folder(
             repo_id=repo_id,
