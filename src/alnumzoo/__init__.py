@@ -18,6 +18,7 @@ from alnumzoo.data import (
     build_alnum52,
     create_transform,
 )
+from alnumzoo.deploy import export
 from alnumzoo.factory import create_model
 from alnumzoo.hub import LoadReport, from_pretrained, push_to_hub, save_pretrained
 from alnumzoo.hub import timm_bridge as _timm_bridge
@@ -89,6 +90,7 @@ __all__ = [
     "create_transform",
     "efficientnet_b2",
     "evaluate",
+    "export",
     "fit",
     "from_pretrained",
     "get_model_entry",

@@ -1,4 +1,4 @@
-"""The ``alnumzoo`` command line: list, info, predict, train, evaluate, render, push.
+"""The ``alnumzoo`` command line: list, info, predict, train, evaluate, render, push, export.
 
 Exit codes: 0 success, 1 runtime failure (one line on stderr saying why), 2 usage error.
 """
@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Callable, Sequence
 
 from alnumzoo._version import __version__
-from alnumzoo.cli import catalog, data, hub, run
+from alnumzoo.cli import catalog, data, deploy, hub, run
 
 __all__ = ["build_parser", "main"]
 
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"alnumzoo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (catalog, run, data, hub):
+    for module in (catalog, run, data, hub, deploy):
         module.add_commands(sub)
     return parser
 

@@ -1,0 +1,56 @@
+"""export(): ONNX and TorchScript graphs that match the models, with their contract beside them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import alnumzoo
+from alnumzoo.cli import main
+
+ort = pytest.importorskip("onnxruntime")  # the optional 'export' extra; dev installs it
+ARCHS = ["bottleneck_cnn", "lite_resnet", "char_resnet", "crnn", "cifar_cnn"]
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
+def test_exported_graph_matches_the_model_at_any_batch_size(
+    arch: str, fmt: str, tmp_path: Path
+) -> None:
+    model = alnumzoo.create_model(arch).eval()
+    model.temperature = 1.7
+    path = tmp_path / f"m.{'onnx' if fmt == 'onnx' else 'pt'}"
+    result = alnumzoo.export(model, path, format=fmt)  # type: ignore[arg-type]
+    assert result.max_abs_diff is not None
+    assert result.max_abs_diff < 1e-4
+    x = torch.rand(5, model.in_chans, *model.input_size)
+    with torch.no_grad():
+        expected = model(x).numpy()
+    if fmt == "onnx":
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        (got,) = session.run(["logits"], {"images": x.numpy()})
+    else:
+        got = torch.jit.load(str(path))(x).detach().numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    contract = json.loads(result.contract.read_text())
+    assert contract["pretrained_cfg"] == model.pretrained_cfg
+    assert contract["temperature"] == 1.7
+    assert contract["input"]["shape"] == ["N", model.in_chans, *model.input_size]
+    assert contract["labels"] == list(model.labels.names)
+
+
+def test_export_errors_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(ValueError, match="format must be"):
+        alnumzoo.export(alnumzoo.create_model("crnn"), tmp_path / "x", format="tflite")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="no fixed input size"):
+        alnumzoo.export(alnumzoo.create_model("efficientnet_b2"), tmp_path / "x.onnx")
+    out = tmp_path / "fm.onnx"
+    assert main(["export", "crnn.fashion_mnist", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "matches the PyTorch model to" in printed
+    assert out.is_file()
+    assert json.loads(Path(str(out) + ".json").read_text())["architecture"] == "crnn"
