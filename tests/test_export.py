@@ -54,3 +54,27 @@ def test_export_errors_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "matches the PyTorch model to" in printed
     assert out.is_file()
     assert json.loads(Path(str(out) + ".json").read_text())["architecture"] == "crnn"
+
+
+def test_int8_copy_keeps_the_accuracy_of_the_float_graph(tmp_path: Path) -> None:
+    from _tiny import tiny_cifar
+
+    from alnumzoo.deploy import quantize_int8
+
+    model = alnumzoo.create_model("cifar_cnn")
+    alnumzoo.fit(model, tiny_cifar(320), epochs=4, batch_size=32, progress=False)
+    alnumzoo.export(model, tmp_path / "f.onnx")
+    quantize_int8(tmp_path / "f.onnx", tmp_path / "q.onnx", tiny_cifar(320), images=128)
+    test = tiny_cifar(200, seed=3)
+    x = (test.images.float() / 255).numpy()
+    accuracy = {}
+    for name in ("f", "q"):
+        session = ort.InferenceSession(str(tmp_path / f"{name}.onnx"))
+        (logits,) = session.run(["logits"], {"images": x})
+        accuracy[name] = float((logits.argmax(1) == test.targets.numpy()).mean())
+    assert accuracy["f"] >= 0.9
+    assert accuracy["q"] >= accuracy["f"] - 0.05
+    quantized = (tmp_path / "q.onnx").read_bytes()
+    assert b"QuantizeLinear" in quantized
+    with pytest.raises(ValueError, match="needs calibration images"):
+        quantize_int8(tmp_path / "f.onnx", tmp_path / "z.onnx", torch.zeros(0, 3, 32, 32))
