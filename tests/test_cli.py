@@ -73,6 +73,7 @@ def test_train_evaluate_predict_round_trip(
     assert code == 0
     printed = capsys.readouterr().out
     assert "trained cifar_cnn with the default recipe on cpu (fp32)" in printed
+    assert "evaluating the test split (60 images) outside the budget; --no-test" in printed
     assert "test top-1" in printed
     assert (out / "checkpoint.pt").is_file()
     assert (out / "history.csv").read_text().startswith("epoch,")
@@ -232,3 +233,16 @@ def test_interrupted_train_says_how_to_continue_in_cli_syntax(
     assert f"continue with: alnumzoo {' '.join(argv)} --resume" in err[0]
     assert "resume=" not in err[0]
     assert (out / "checkpoint.pt").is_file()
+
+
+def test_train_can_skip_the_test_evaluation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = f"cifar10:{_cifar_tree(tmp_path / 'cifar', per_class=4)}"
+    out = tmp_path / "run"
+    args = ["train", "cifar_cnn", "--data", data, "--epochs", "1", "--out", str(out), "--quiet"]
+    assert main([*args, "--no-test"]) == 0
+    printed = capsys.readouterr().out
+    assert "test evaluation skipped (--no-test)" in printed
+    assert "test top-1" not in printed
+    assert (out / "model" / "model.safetensors").is_file()

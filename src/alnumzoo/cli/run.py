@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import sys
+from collections.abc import Sized
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
         )
         return 1
     history.to_csv(out / "history.csv")
+    if args.no_test:
+        saved = save_pretrained(model, out / "model")
+        print(f"trained {args.arch} for {history.total_s:.0f} s ({history.stop_reason}); test "
+              f"evaluation skipped (--no-test); saved {saved}")  # fmt: skip
+        return 0
+    # The budget covers training; the held-out evaluation comes after it, so say so first.
+    size = f" ({len(splits.test):,} images)" if isinstance(splits.test, Sized) else ""
+    print(
+        f"budget spent ({history.total_s:.0f} s); evaluating the {splits.test_name} split"
+        f"{size} outside the budget; --no-test skips this",
+        flush=True,
+    )
     test = evaluate(model, splits.test, tta="auto", progress=False if args.quiet else "test set")
     card = model_card(
         model,
@@ -219,6 +232,11 @@ def add_commands(sub: Any) -> None:
     )
     p.add_argument("--out", default="runs/train", help="folder for checkpoint, weights, curves")
     p.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.pt")
+    p.add_argument(
+        "--no-test",
+        action="store_true",
+        help="skip the test-split evaluation after the budget (it is not part of the budget)",
+    )
     p.add_argument("--device", default="auto")
     p.add_argument("--batch-size", type=positive_int)
     p.add_argument("--lr", type=float)
