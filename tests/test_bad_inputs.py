@@ -703,3 +703,59 @@ def test_out_of_range_labels_are_named_at_the_data_boundary(bad: int) -> None:
     targets = torch.tensor([0, 1, 2, bad, 4, 5, 6, 7])
     with pytest.raises(ValueError, match=rf"label {bad} in the evaluation data is outside"):
         alnumzoo.evaluate(alnumzoo.create_model("cifar_cnn"), (images, targets))
+
+
+# --- Disks and links ------------------------------------------------------------------------
+
+
+def test_save_through_a_folder_link_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "v1"
+    real.mkdir()
+    link = tmp_path / "latest"
+    link.symlink_to(real)
+    alnumzoo.save_pretrained(alnumzoo.create_model("crnn"), link)
+    assert link.is_symlink()
+    assert (real / "model.safetensors").is_file()
+    assert not [p.name for p in tmp_path.iterdir() if p.name not in ("v1", "latest")]
+    assert alnumzoo.from_pretrained(link).arch == "crnn"
+
+
+def test_save_into_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    here = tmp_path / "work"
+    here.mkdir()
+    (here / "notes.txt").write_text("mine")
+    monkeypatch.chdir(here)
+    alnumzoo.save_pretrained(alnumzoo.create_model("crnn"), ".")
+    assert Path.cwd() == here  # the folder was not swapped out from under the process
+    assert (here / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in here.iterdir()) == [
+        "README.md", "config.json", "model.safetensors", "notes.txt"
+    ]  # fmt: skip
+    assert alnumzoo.from_pretrained("./").arch == "crnn"
+
+
+def test_a_full_disk_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from safetensors import SafetensorError
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise SafetensorError("No space left on device (os error 28)")
+
+    monkeypatch.setattr("alnumzoo.hub.save.save_file", full)
+    with pytest.raises(OSError, match=r"cannot write .*m/model\.safetensors: No space left"):
+        alnumzoo.save_pretrained(alnumzoo.create_model("crnn"), tmp_path / "m")
+    assert not list(tmp_path.iterdir())  # nothing half-written left behind
+
+
+def test_concurrent_saves_to_one_folder_all_succeed(tmp_path: Path) -> None:
+    script = (
+        "import sys, alnumzoo\n"
+        "m = alnumzoo.create_model('crnn')\n"
+        "for _ in range(15):\n"
+        "    alnumzoo.save_pretrained(m, sys.argv[1])\n"
+    )
+    command = [sys.executable, "-c", script, str(tmp_path / "m")]
+    procs = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), errors
+    assert alnumzoo.from_pretrained(tmp_path / "m").arch == "crnn"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]

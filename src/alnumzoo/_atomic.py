@@ -10,6 +10,7 @@ removed by the next write to the same target.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import re
 import shutil
@@ -33,6 +34,9 @@ _LEGACY_STALE_S = 3600.0
 _LEGACY = re.compile(r"^\.(?P<target>.+)\.[^.]+\.tmp$")
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+
+
+_SWAP_ATTEMPTS = 5
 
 
 def fsync_dir(path: Path) -> None:
@@ -164,6 +168,36 @@ def link_tree(source: Path, destination: Path) -> None:
             shutil.copy2(source, destination)
 
 
+def _swap_in(staging: Path, target: Path) -> None:
+    # Another process may create or replace ``target`` between any two of these calls (two
+    # saves to one folder): a rename that finds a folder in its way tries again.
+    for attempt in range(_SWAP_ATTEMPTS):
+        try:
+            if target.exists() and _exchange(staging, target):
+                fsync_dir(target.parent)
+                shutil.rmtree(staging, ignore_errors=True)  # now holds the old folder
+                return
+            if target.exists():
+                old = Path(
+                    tempfile.mkdtemp(dir=target.parent, prefix=_temp_prefix(target), suffix=".old")
+                )
+                os.rename(target, old / "folder")
+                os.rename(staging, target)
+                fsync_dir(target.parent)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.rename(staging, target)
+                fsync_dir(target.parent)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT):
+                raise
+            if attempt == _SWAP_ATTEMPTS - 1:
+                raise OSError(
+                    exc.errno, f"could not put the new {target} in place", str(target)
+                ) from exc
+
+
 def atomic_folder(target: Path, fill: Callable[[Path], object]) -> Path:
     """Write a whole folder atomically: ``fill(staging)`` writes the files into a fresh
     sibling folder, which is fsynced and then put in place of ``target``.
@@ -185,21 +219,7 @@ def atomic_folder(target: Path, fill: Callable[[Path], object]) -> Path:
             if file.is_file():
                 _fsync_file(file)
         fsync_dir(staging)
-        if target.exists() and _exchange(staging, target):
-            fsync_dir(target.parent)
-            shutil.rmtree(staging)  # now holds the old folder
-            return target
-        if target.exists():
-            old = Path(
-                tempfile.mkdtemp(dir=target.parent, prefix=_temp_prefix(target), suffix=".old")
-            )
-            os.rename(target, old / "folder")
-            os.rename(staging, target)
-            fsync_dir(target.parent)
-            shutil.rmtree(old)
-        else:
-            os.rename(staging, target)
-            fsync_dir(target.parent)
+        _swap_in(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

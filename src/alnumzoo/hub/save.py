@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import shutil
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
+from safetensors import SafetensorError
 from safetensors.torch import save_file
 
-from alnumzoo._atomic import atomic_folder, link_tree, set_default_mode
+from alnumzoo._atomic import atomic_folder, atomic_write, link_tree, set_default_mode
 from alnumzoo._version import __version__
 from alnumzoo.hub.config import CARD_NAME, CONFIG_NAME, SAVED_FILES, WEIGHTS_NAME, model_config
 from alnumzoo.models.base import ZooModel
@@ -164,9 +168,11 @@ def save_pretrained(
     Raises:
         FileExistsError: ``save_directory`` exists and is not a folder.
     """
-    out = Path(save_directory)
+    out = Path(save_directory).expanduser()
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a folder")
+    # A link to a folder (runs/latest -> v1) is saved through: v1 is replaced, the link stays.
+    out = out.resolve() if out.is_symlink() else out
     # Other entries (a git clone's .git, the user's own notes) are carried into the new
     # version of the folder as hard links: the folder is replaced as a whole.
     foreign = [p for p in out.iterdir() if p.name not in SAVED_FILES] if out.is_dir() else []
@@ -179,13 +185,42 @@ def save_pretrained(
     config = json.dumps({**base, **dict(extra_config or {})}, indent=2)
     text = str(card if card is not None else model_card(model, repo_id=f"./{out.name}"))
 
-    def fill(folder: Path) -> None:
-        save_file(state, str(folder / WEIGHTS_NAME), metadata=header)
+    def write_files(folder: Path) -> None:
+        try:
+            save_file(state, str(folder / WEIGHTS_NAME), metadata=header)
+        except SafetensorError as exc:
+            # A full disk or a file-size limit shows as a safetensors error; say which file.
+            raise OSError(f"cannot write {out / WEIGHTS_NAME}: {exc}") from exc
         (folder / CONFIG_NAME).write_text(config)
         (folder / CARD_NAME).write_text(text)
         for name in SAVED_FILES:
             set_default_mode(folder / name)
+
+    def fill(folder: Path) -> None:
+        write_files(folder)
         for entry in foreign:
             link_tree(entry, folder / entry.name)
 
+    if _holds_working_directory(out):
+        # The folder a process works in cannot be swapped out under it: each file is
+        # replaced atomically instead (readers may briefly see old and new files together).
+        with tempfile.TemporaryDirectory(dir=out, prefix=".alnumzoo-save.") as tmp:
+            written = Path(tmp)
+            write_files(written)
+            for name in SAVED_FILES:
+                atomic_write(out / name, functools.partial(_copy_into, written / name))
+        return out
     return atomic_folder(out, fill)
+
+
+def _copy_into(source: Path, target: Path) -> None:
+    shutil.copyfile(source, target)
+
+
+def _holds_working_directory(folder: Path) -> bool:
+    try:
+        cwd = Path.cwd().resolve()
+    except OSError:
+        return False
+    resolved = folder.resolve()
+    return folder.is_dir() and (cwd == resolved or resolved in cwd.parents)
