@@ -221,3 +221,23 @@ def test_registered_sha256_is_verified_over_http(
             cache_dir=tmp_path / "hf",
             local_files_only=False,
         )
+
+
+def test_an_oversized_file_is_refused_from_its_announced_size(
+    served: tuple[str, Path, list[str]], tmp_path: Path
+) -> None:
+    endpoint, repo, _ = served
+    _git(repo, "checkout", "-q", "-b", "oversized")
+    try:
+        (repo / "config.json").write_text(
+            '{"architecture": "cifar_cnn", "pad": "' + "x" * (2 << 20) + '"}'
+        )
+        _git(repo, "commit", "-q", "-am", "a 2 MiB config")
+    finally:
+        _git(repo, "checkout", "-q", "main")
+    cache = tmp_path / "hf"
+    with pytest.raises(ValueError, match=r"config\.json is announced as 2,097,\d+ bytes"):
+        alnumzoo.from_pretrained(
+            "alnumzoo/tiny@oversized", endpoint=endpoint, cache_dir=cache, local_files_only=False
+        )
+    assert not list(cache.rglob("config.json"))  # not a byte of it was stored

@@ -15,7 +15,12 @@ from urllib.parse import urlparse
 
 import torch
 from huggingface_hub import constants as hf_constants
-from huggingface_hub import hf_hub_download, try_to_load_from_cache
+from huggingface_hub import (
+    get_hf_file_metadata,
+    hf_hub_download,
+    hf_hub_url,
+    try_to_load_from_cache,
+)
 from huggingface_hub.errors import (
     EntryNotFoundError,
     HfHubHTTPError,
@@ -130,6 +135,8 @@ def _download(repo_id: str, filename: str, revision: str | None, access: _HubAcc
     # A dead network reads the cache at once instead of retrying for a minute.
     offline = forced or not hub_reachable(endpoint)
     try:
+        if not offline:
+            _check_announced_size(repo_id, filename, revision, access)
         return Path(
             hf_hub_download(
                 repo_id,
@@ -154,6 +161,26 @@ def _download(repo_id: str, filename: str, revision: str | None, access: _HubAcc
         raise FileNotFoundError(f"{repo_id}@{revision or 'main'}/{filename}: {exc}") from exc
     except HfHubHTTPError as exc:
         raise ConnectionError(f"downloading {repo_id}/{filename} failed: {exc}") from exc
+
+
+#: The largest file a download may announce: a config.json describes one model, and weights
+#: in this zoo are under 100 MB (EfficientNet-B2 is 35 MB); anything larger is refused before
+#: a byte of it is fetched.
+MAX_DOWNLOAD_BYTES = {CONFIG_NAME: 1 << 20}
+MAX_WEIGHTS_BYTES = 256 << 20
+
+
+def _check_announced_size(
+    repo_id: str, filename: str, revision: str | None, access: _HubAccess
+) -> None:
+    url = hf_hub_url(repo_id, filename, revision=revision, endpoint=access.endpoint)
+    metadata = get_hf_file_metadata(url, token=access.token, timeout=10 * REACH_TIMEOUT_S)
+    limit = MAX_DOWNLOAD_BYTES.get(filename, MAX_WEIGHTS_BYTES)
+    if metadata.size is not None and metadata.size > limit:
+        raise ValueError(
+            f"{repo_id}/{filename} is announced as {metadata.size:,} bytes; alnumzoo downloads "
+            f"at most {limit:,} for a {'config' if filename == CONFIG_NAME else 'weights file'}"
+        )
 
 
 def embedded_weights_dir(name: str) -> Path:
