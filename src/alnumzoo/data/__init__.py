@@ -21,7 +21,7 @@ from alnumzoo.data.dogs import (
 from alnumzoo.data.fashion_mnist import DEFAULT_FASHION_MNIST_ROOT, FashionMNIST, read_idx
 from alnumzoo.data.fonts import DEFAULT_FONT_DIRS, FontInfo, find_font_files, screen_font
 from alnumzoo.data.loaders import DatasetLoader, DeviceLoader, make_loader
-from alnumzoo.data.profiles import DATA_KINDS, PROFILES, DataProfile, profile_for
+from alnumzoo.data.profiles import DATA_KINDS, PROFILES, DataProfile, profile_for, profile_of
 from alnumzoo.data.render import RenderStyle, render_glyph
 from alnumzoo.data.safe_npy import UnsafeArrayError, load_image_array
 from alnumzoo.data.specs import DataSplits, open_data
@@ -62,6 +62,7 @@ __all__ = [
     "make_loader",
     "open_data",
     "profile_for",
+    "profile_of",
     "read_idx",
     "render_glyph",
     "screen_font",

@@ -15,7 +15,7 @@ from typing import Literal
 
 from alnumzoo.labels import ALNUM52, CIFAR10, DOG_BREEDS, FASHION_MNIST, LabelMap
 
-__all__ = ["DATA_KINDS", "PROFILES", "DataProfile", "profile_for"]
+__all__ = ["DATA_KINDS", "PROFILES", "DataProfile", "profile_for", "profile_of"]
 
 Background = Literal["dark", "light"] | None
 Fit = Literal["pad", "crop"]
@@ -89,3 +89,14 @@ def profile_for(labels: LabelMap | None) -> DataProfile:
     if labels is not None and labels.name in PROFILES:
         return PROFILES[labels.name]
     return DataProfile(labels.name if labels is not None else "unknown")
+
+
+def profile_of(model: object, labels: LabelMap | None = None) -> DataProfile:
+    """The profile of the data a model's weights were trained on, when it came from
+    ``from_pretrained`` (its ``data_profile``, kept when its head is replaced: a digits-only
+    head on alnum52 weights still reads dark characters on white, padded, never mirrored);
+    otherwise the profile of ``labels`` (the data's), or of the model's own labels."""
+    name = getattr(model, "data_profile", None)
+    if isinstance(name, str) and name in PROFILES:
+        return PROFILES[name]
+    return profile_for(labels if labels is not None else getattr(model, "labels", None))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from alnumzoo._version import __version__
+from alnumzoo.data.profiles import PROFILES, profile_of
 from alnumzoo.labels import LabelMap
 from alnumzoo.models.base import TEMPERATURE_RANGE, ZooModel
 from alnumzoo.models.registry import get_model_entry
@@ -51,6 +52,8 @@ def model_config(model: ZooModel) -> dict[str, Any]:
         "pretrained_cfg": model.pretrained_cfg,
         "label_names": list(model.labels.names) if model.labels is not None else None,
         "temperature": model.temperature,
+        # The data the weights were made for, which a new head (other labels) does not change.
+        "data_profile": profile_of(model).name if profile_of(model).name in PROFILES else None,
     }
 
 

@@ -33,6 +33,7 @@ from huggingface_hub.utils._validators import validate_repo_id
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
+from alnumzoo.data.profiles import PROFILES
 from alnumzoo.hub.adapt import adapt_head, adapt_stem, check_keys, check_values
 from alnumzoo.hub.config import (
     CONFIG_NAME,
@@ -183,6 +184,15 @@ def _check_announced_size(
         )
 
 
+def _data_profile(config: dict[str, Any], labels: LabelMap | None) -> str | None:
+    """The data profile weights were trained for: written in their config, or (older configs)
+    the profile of the labels they were saved with."""
+    name = config.get("data_profile")
+    if not isinstance(name, str) and labels is not None:
+        name = labels.name
+    return name if isinstance(name, str) and name in PROFILES else None
+
+
 def embedded_weights_dir(name: str) -> Path:
     """The package folder that holds the shipped copy of registry variant ``name``."""
     return Path(__file__).resolve().parent.parent / "weights" / name
@@ -294,6 +304,7 @@ def from_pretrained(
     check_values(model, state, source.weights_path)
     model.load_state_dict(state, strict=strict)
     model.temperature = temperature
+    model.data_profile = _data_profile(config, old_labels)
     model.load_report = LoadReport(
         source.kind,
         source.location,

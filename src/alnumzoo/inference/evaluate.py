@@ -16,9 +16,10 @@ from tqdm.auto import tqdm
 
 from alnumzoo.data.base import InMemoryImageDataset, check_targets
 from alnumzoo.data.loaders import DatasetLoader, DeviceLoader
+from alnumzoo.data.profiles import profile_of
 from alnumzoo.inference.device import autocast, resolve_device
 from alnumzoo.inference.plotting import pyplot
-from alnumzoo.inference.tta import default_tta, predict_proba, tta_mode
+from alnumzoo.inference.tta import predict_proba, tta_mode
 from alnumzoo.labels import LabelMap
 from alnumzoo.models.classifier import as_classifier
 
@@ -186,7 +187,7 @@ def evaluate(
     described = as_classifier(model)
     if labels is None and described is not None:
         labels = described.labels
-    tta = default_tta(labels) if tta == "auto" else tta_mode(tta)
+    tta = profile_of(model, labels).tta if tta == "auto" else tta_mode(tta)
     num_classes = described.num_classes if described is not None else None
     was_training = model.training
     model.eval()

@@ -169,6 +169,9 @@ class ZooModel(nn.Module):
         #: Set by ``alnumzoo.from_pretrained``: where the weights came from.
         self.load_report: LoadReport | None = None
         self.temperature = 1.0
+        #: The data profile (``alnumzoo.data.PROFILES``) the loaded weights were trained for,
+        #: set by ``from_pretrained``; ``None`` for a fresh model, whose labels decide.
+        self.data_profile: str | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(N, num_classes)`` for images ``(N, in_chans, H, W)`` in [0, 1] (the pooled

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from alnumzoo.data.profiles import profile_for
+from alnumzoo.data.profiles import profile_of
 
 if TYPE_CHECKING:
     from alnumzoo.models.base import ZooModel
@@ -23,7 +23,7 @@ __all__ = ["build_pretrained_cfg"]
 
 def build_pretrained_cfg(model: ZooModel) -> dict[str, Any]:
     """The preprocessing contract of ``model`` (see the module docstring); JSON-ready."""
-    profile = profile_for(model.labels)
+    profile = profile_of(model)
     c = model.in_chans
     h, w = model.input_size if model.input_size is not None else (224, 224)
     fill = {"dark": 0.0, "light": 1.0}.get(profile.background or "", 0.5)

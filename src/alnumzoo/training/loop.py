@@ -18,9 +18,10 @@ from alnumzoo.data.loaders import (
     resolve_augment,
     validation_sample,
 )
+from alnumzoo.data.profiles import profile_of
 from alnumzoo.inference.device import autocast
 from alnumzoo.inference.evaluate import EvalResult, evaluate, require_matching_classes
-from alnumzoo.inference.tta import default_tta, tta_views
+from alnumzoo.inference.tta import tta_views
 from alnumzoo.models.classifier import as_classifier
 from alnumzoo.training.budget import BudgetClock, BudgetPlan, estimate_eval_s
 from alnumzoo.training.checkpoint import (
@@ -135,7 +136,8 @@ class Trainer:
         # A different batch size keeps the recipe's rate per image (the linear scaling rule).
         base_lr = options.lr if options.lr is not None else rec.lr * bs / rec.batch_size
         labels = getattr(train, "labels", None) or (described.labels if described else None)
-        self.tta = default_tta(labels) if rec.tta == "auto" else rec.tta
+        profile = profile_of(model, getattr(train, "labels", None))
+        self.tta = profile.tta if rec.tta == "auto" else rec.tta
         self.passes = tta_views(self.tta) + 2  # final evaluation: raw, averaged, then TTA
         resume_from = options.resume_from
         saved = load_checkpoint(resume_from, map_location=device) if resume_from else None
@@ -153,7 +155,9 @@ class Trainer:
             model.to(memory_format=torch.channels_last)
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True
-        self.augment = resolve_augment(rec.augment, labels)
+        self.augment = (
+            profile.augment if rec.augment == "auto" else resolve_augment(rec.augment, labels)
+        )
         train_loader = self._loader(train, bs, training=True)
         self.val_loader = self._loader(val, options.eval_batch_size) if val is not None else None
         self.eval_loader = self.val_loader  # the final evaluation may score a sample
