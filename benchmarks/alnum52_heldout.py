@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model", help="registry name with weights, Hub repo id or saved folder")
     parser.add_argument("--data", type=Path, required=True, help="wide rendered alnum52 folder")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--no-tta", action="store_true", help="skip the TTA pass (5x the plain cost)"
+    )
     args = parser.parse_args(argv)
     model = alnumzoo.from_pretrained(args.model)
     model.temperature = 1.0
@@ -35,8 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         "model": args.model,
         "data": str(args.data),
         "manifest_fingerprint": heldout.manifest["fingerprint"],
-        **measure(model, select, heldout, None),
-        "command": f"python benchmarks/alnum52_heldout.py {args.model} --data {args.data}",
+        **measure(model, select, heldout, None, tta=not args.no_tta),
+        "command": f"python benchmarks/alnum52_heldout.py {args.model} --data {args.data}"
+        + (" --no-tta" if args.no_tta else ""),
     }
     text = json.dumps(figures, indent=2)
     print(text)

@@ -37,7 +37,9 @@ def golden_sample(name: str) -> tuple[torch.Tensor, torch.Tensor]:
     """``(uint8 images, targets)`` of the fixed sample for registry variant ``name``."""
     if name.startswith("bottleneck_cnn."):
         return _alnum52(100)
-    if name.startswith("lite_resnet.") and name.endswith("_48"):
+    if (name.startswith("lite_resnet.") and name.endswith("_48")) or name.startswith(
+        "char_resnet."
+    ):
         return _alnum52(48)
     if name.startswith("lite_resnet."):
         return _alnum52(90)

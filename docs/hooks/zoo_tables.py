@@ -89,6 +89,28 @@ def _alnum52_kinds_table() -> str:
     return "\n".join(rows) if len(rows) > 2 else ""
 
 
+_INT8_RESULTS = _WIDE_RESULTS.parent / "int8.json"
+
+
+def _int8_table() -> str:
+    """fp32 against int8 through onnxruntime (benchmarks/int8.py)."""
+    if not _INT8_RESULTS.is_file():
+        return "Not measured yet: `python benchmarks/int8.py NAME --json benchmarks/results/int8.json`."
+    rows = [
+        "| variant | images | top-1 fp32 | top-1 int8 | ms/img fp32 (batch 1) | int8 | "
+        "ms/batch of 64 fp32 | int8 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in sorted(json.loads(_INT8_RESULTS.read_text()).items()):
+        f, q = r["fp32"], r["int8"]
+        rows.append(
+            f"| `{name}` | {r['images']:,} | {f['top1']:.2f} | {q['top1']:.2f} "
+            f"| {f['ms_batch1']:.2f} | {q['ms_batch1']:.2f} | {f['ms_batch64']:.1f} "
+            f"| {q['ms_batch64']:.1f} |"
+        )
+    return "\n".join(rows)
+
+
 def _training_table() -> str:
     rows = ["| variant | held-out split | trained with | sha256 |", "|---|---|---|---|"]
     for e in _published():
@@ -174,6 +196,7 @@ def on_page_markdown(markdown: str, **kwargs: Any) -> str:
         .replace("{{ zoo:training }}", _training_table())
         .replace("{{ zoo:alnum52_wide }}", _alnum52_wide_table())
         .replace("{{ zoo:alnum52_kinds }}", _alnum52_kinds_table())
+        .replace("{{ zoo:int8 }}", _int8_table())
         .replace("{{ zoo:architectures }}", _architectures_table())
         .replace("{{ zoo:commands }}", _commands())
         .replace("{{ api:public }}", _public_api())
