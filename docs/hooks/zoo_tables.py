@@ -95,7 +95,7 @@ _INT8_RESULTS = _WIDE_RESULTS.parent / "int8.json"
 def _int8_table() -> str:
     """fp32 against int8 through onnxruntime (benchmarks/int8.py)."""
     if not _INT8_RESULTS.is_file():
-        return "Not measured yet: `python benchmarks/int8.py NAME --json benchmarks/results/int8.json`."
+        return "Not measured yet: `python benchmarks/int8.py NAME --json FILE`."
     rows = [
         "| variant | images | top-1 fp32 | top-1 int8 | ms/img fp32 (batch 1) | int8 | "
         "ms/batch of 64 fp32 | int8 |",
