@@ -9,10 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from _tiny import tiny_cifar
 
 import alnumzoo
+
+pytestmark = pytest.mark.slow
 
 _WORKER = r"""
 import json, os, sys
