@@ -284,9 +284,11 @@ def test_config_init_args_are_checked(
 
 
 def test_timm_config_cannot_fetch_or_read_files(tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
     folder = tmp_path / "m"
     folder.mkdir()
-    (folder / "model.safetensors").write_bytes(b"")
+    save_file({"x": torch.zeros(1)}, str(folder / "model.safetensors"))
     (folder / "config.json").write_text(json.dumps({
         "architecture": "efficientnet_b2",
         "init_args": {"num_classes": 3, "checkpoint_path": "/etc/shadow"},
@@ -759,3 +761,22 @@ def test_concurrent_saves_to_one_folder_all_succeed(tmp_path: Path) -> None:
     assert all(p.returncode == 0 for p in procs), errors
     assert alnumzoo.from_pretrained(tmp_path / "m").arch == "crnn"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+
+def test_a_huge_or_headerless_weights_file_is_refused_before_hashing(tmp_path: Path) -> None:
+    folder = _saved_crnn(tmp_path)
+    weights = folder / "model.safetensors"
+    weights.unlink()
+    huge = tmp_path / "sparse.bin"
+    with open(huge, "wb") as f:
+        f.truncate(20 << 30)  # 20 GiB, sparse: hashing it would read 20 GiB of zeros
+    weights.symlink_to(huge)
+    started = time.monotonic()
+    with pytest.raises(ValueError, match=r"is 21,474,836,480 bytes; weights in this zoo"):
+        alnumzoo.from_pretrained(folder)
+    assert time.monotonic() - started < 5
+    weights.unlink()
+    weights.write_bytes(b"\xff" * 64)
+    with pytest.raises(ValueError, match="not a valid safetensors file"):
+        alnumzoo.from_pretrained(folder)

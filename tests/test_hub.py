@@ -395,3 +395,40 @@ def test_an_unreachable_hub_fails_at_once_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="timm's weights timm/efficientnet_b2"):
         alnumzoo.from_pretrained("efficientnet_b2.ra_in1k")
     assert time.monotonic() - started < 10
+
+
+def test_a_server_etag_that_is_not_a_hash_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import http.server
+    import threading
+
+    import huggingface_hub.constants
+
+    # conftest keeps huggingface_hub offline; this test talks to 127.0.0.1 only.
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+
+    class Evil(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:
+            self.send_response(200)
+            self.send_header("X-Repo-Commit", "a" * 40)
+            self.send_header("ETag", '"../../../../escaped"')
+            self.send_header("Content-Length", "10")
+            self.end_headers()
+
+        do_GET = do_HEAD  # noqa: N815
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Evil)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(ValueError, match="is not a content hash"):
+            alnumzoo.from_pretrained(
+                "org/name", endpoint=endpoint, cache_dir=tmp_path / "hf", local_files_only=False
+            )
+    finally:
+        server.shutdown()
+    assert not list(tmp_path.rglob("*escaped*"))

@@ -169,6 +169,7 @@ def _download(repo_id: str, filename: str, revision: str | None, access: _HubAcc
 #: a byte of it is fetched.
 MAX_DOWNLOAD_BYTES = {CONFIG_NAME: 1 << 20}
 MAX_WEIGHTS_BYTES = 256 << 20
+_HASH_ETAG = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 
 
 def _check_announced_size(
@@ -176,12 +177,37 @@ def _check_announced_size(
 ) -> None:
     url = hf_hub_url(repo_id, filename, revision=revision, endpoint=access.endpoint)
     metadata = get_hf_file_metadata(url, token=access.token, timeout=10 * REACH_TIMEOUT_S)
+    # huggingface_hub names the cached blob after the ETag: anything but a git or LFS hash
+    # could be a path ("../../x") that writes outside the cache.
+    if metadata.etag is not None and not _HASH_ETAG.match(metadata.etag):
+        raise ValueError(
+            f"{repo_id}/{filename}: the server's ETag {metadata.etag[:80]!r} is not a content hash"
+        )
     limit = MAX_DOWNLOAD_BYTES.get(filename, MAX_WEIGHTS_BYTES)
     if metadata.size is not None and metadata.size > limit:
         raise ValueError(
             f"{repo_id}/{filename} is announced as {metadata.size:,} bytes; alnumzoo downloads "
             f"at most {limit:,} for a {'config' if filename == CONFIG_NAME else 'weights file'}"
         )
+
+
+def _check_weights_file(path: Path) -> None:
+    """Size and header before the sha256 reads the whole file: a link to a huge or sparse file
+    is refused at once, and a file that is not safetensors fails without being hashed."""
+    size = path.stat().st_size
+    if size > MAX_WEIGHTS_BYTES:
+        raise ValueError(
+            f"{path} is {size:,} bytes; weights in this zoo are at most {MAX_WEIGHTS_BYTES:,}"
+        )
+    if path.suffix == ".safetensors":
+        with open(path, "rb") as f:
+            head = f.read(8)
+        header_len = int.from_bytes(head, "little") if len(head) == 8 else -1
+        if not 2 <= header_len <= min(size - 8, 100 << 20):
+            raise ValueError(
+                f"{path}: not a valid safetensors file (its header length {header_len} does "
+                f"not fit a {size:,}-byte file)"
+            )
 
 
 def _data_profile(config: dict[str, Any], labels: LabelMap | None) -> str | None:
@@ -275,6 +301,7 @@ def from_pretrained(
     if isinstance(source, ModelEntry):
         return _from_timm(source, num_classes, labels, in_chans).to(device).eval()
     pin = source.pin
+    _check_weights_file(source.weights_path)
     digest = sha256_file(source.weights_path)
     if pin is not None:
         verify_sha256(source.weights_path, pin.sha256)
