@@ -2,7 +2,7 @@
 per font category, the selection split, and calibration (temperature fitted on select).
 
     python benchmarks/alnum52_heldout.py lite_resnet.alnum52_48 --data DIR \
-        --json benchmarks/results/alnum52_wide/lite_resnet.alnum52_48.json
+        --json benchmarks/results/alnum52_wide/lite_resnet.alnum52_48.before.json
 
 ``DIR`` is a set written by ``bash scripts/make_alnum52.sh --wide DIR --size N`` at the model's
 input size. Used for the shipped models trained before the wide corpus existed (their

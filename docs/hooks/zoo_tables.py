@@ -44,14 +44,13 @@ def _wide_rows() -> list[tuple[str, dict[str, Any]]]:
     """(label, figures) for every variant measured on the wide corpus: those trained on it,
     then older weights measured on it afterwards (benchmarks/alnum52_heldout.py)."""
     rows: list[tuple[str, dict[str, Any]]] = []
-    trained = set()
     for e in _published():
         if "by_category" in e.training:
-            trained.add(e.name)
             rows.append((f"`{e.name}`", {**e.training, **e.metrics}))
-    for path in sorted(_WIDE_RESULTS.glob("*.json")):
-        if path.stem not in trained:
-            rows.append((f"`{path.stem}` *", json.loads(path.read_text())))
+    # NAME.before.json: the weights NAME shipped before it was trained on the wide corpus.
+    for path in sorted(_WIDE_RESULTS.glob("*.before.json")):
+        name = path.name.removesuffix(".before.json")
+        rows.append((f"`{name}` before *", json.loads(path.read_text())))
     return rows
 
 
