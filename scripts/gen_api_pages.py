@@ -7,7 +7,7 @@ mkdocs.yml, so the reference follows the package tree.
 from pathlib import Path
 
 R = Path(__file__).resolve().parents[1]
-order = ["labels", "factory", "models", "data", "hub", "inference", "training"]
+order = ["labels", "factory", "models", "data", "hub", "inference", "training", "deploy"]
 mods = []
 for pkg in order:
     p = R / "src/alnumzoo" / pkg

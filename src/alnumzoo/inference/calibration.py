@@ -78,7 +78,7 @@ def fit_temperature(logits: torch.Tensor, targets: torch.Tensor) -> Calibration:
     """The temperature that minimises the negative log-likelihood of ``targets``.
 
     Fitted on ``log T`` (so ``T`` stays positive) with L-BFGS, from ``T = 1``, and kept within
-    [`TEMPERATURE_RANGE`][alnumzoo.models.base.TEMPERATURE_RANGE] (a model near chance would
+    ``alnumzoo.models.base.TEMPERATURE_RANGE`` (a model near chance would
     otherwise drift towards an infinite temperature).
 
     Raises:
