@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything alnumzoo needs on a fresh Debian machine: the Debian packages (fonts for the
-# alnum52 renderer, the real Fashion-MNIST files) and a virtual environment with the package and
+# alnum52 renderer, from enough family groups for its three-way split; the real Fashion-MNIST
+# files) and a virtual environment with the package and
 # its dev extras. Safe to run again: it only installs what is missing.
 #
 # ALNUMZOO_VENV picks the environment (default: .venv in the repository).
@@ -9,7 +10,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${ALNUMZOO_VENV:-$repo/.venv}"
 extras="${ALNUMZOO_EXTRAS:-dev}"
 
-debs=(fonts-dejavu-core fonts-liberation dataset-fashion-mnist git)
+debs=(fonts-dejavu-core fonts-liberation fonts-urw-base35 dataset-fashion-mnist git)
 missing=()
 for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
