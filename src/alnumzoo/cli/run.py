@@ -79,7 +79,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from alnumzoo.training import TrainingInterrupted
 
     splits = open_data(args.data)
-    # --seed covers the new weights too: the same command trains the same model bit for bit.
+    # --seed covers the new model's weights too, not only the data order and augmentation.
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     if args.init:
         # The data's classes decide the head: the body keeps its trained weights, and a new
@@ -241,5 +243,10 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--batch-size", type=positive_int)
     p.add_argument("--lr", type=float)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--threads",
+        type=positive_int,
+        help="CPU threads to train with (default: torch's choice)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)

@@ -36,7 +36,7 @@ _MAX_STEPS = 4
 
 _cache: dict[tuple[object, ...], CpuExecution] = {}
 #: Where probe decisions are kept between processes, so that the same call on the same machine
-#: trains the same way every time (a seeded run stays bit-identical; the timing noise of a
+#: trains the same way every time (the timing noise of a
 #: second probe could otherwise flip it between fp32 and bf16). ``ALNUMZOO_CPU_PROBE_CACHE``
 #: moves it; an empty value turns it off.
 _DISK_CACHE_ENV = "ALNUMZOO_CPU_PROBE_CACHE"
