@@ -35,6 +35,7 @@ def model_config(model: ZooModel) -> dict[str, Any]:
     """JSON-ready description that rebuilds ``model`` (architecture, constructor arguments,
     labels, input contract and preprocessing)."""
     size = list(model.input_size) if model.input_size is not None else None
+    profile = profile_of(model).name
     return {
         "library_name": "alnumzoo",
         "library_version": __version__,
@@ -53,7 +54,7 @@ def model_config(model: ZooModel) -> dict[str, Any]:
         "label_names": list(model.labels.names) if model.labels is not None else None,
         "temperature": model.temperature,
         # The data the weights were made for, which a new head (other labels) does not change.
-        "data_profile": profile_of(model).name if profile_of(model).name in PROFILES else None,
+        "data_profile": profile if profile in PROFILES else None,
     }
 
 

@@ -198,6 +198,15 @@ class ZooModel(nn.Module):
         it, so the model returns its pooled features. Labels that no longer fit are dropped."""
         if num_classes < 0:
             raise ValueError(f"num_classes must be 0 or more, got {num_classes}")
+        self._replace_classifier(num_classes)
+        self.num_classes = num_classes
+        if self.labels is not None and len(self.labels) != num_classes:
+            self.labels = None
+        self.init_args["num_classes"] = num_classes
+
+    def _replace_classifier(self, num_classes: int) -> None:
+        """Put a fresh ``num_classes``-way layer (``Identity`` for 0) at `head_name`, on the
+        old one's device and dtype; models whose head belongs to another library override it."""
         old = self.get_classifier()
         head = classifier_layer(self.num_features, num_classes)
         reference = next(old.parameters(), None)
@@ -206,10 +215,6 @@ class ZooModel(nn.Module):
         head.to(reference.device, reference.dtype)
         parent_name, _, leaf = self.head_name.rpartition(".")
         setattr(self.get_submodule(parent_name) if parent_name else self, leaf, head)
-        self.num_classes = num_classes
-        if self.labels is not None and len(self.labels) != num_classes:
-            self.labels = None
-        self.init_args["num_classes"] = num_classes
 
     @classmethod
     def from_pretrained(cls: type[ModelT], name_or_path: str | Path, **kwargs: Any) -> ModelT:

@@ -94,16 +94,10 @@ class EfficientNetB2(ZooModel):
         out: torch.Tensor = timm_model.forward_head(x, pre_logits=pre_logits)
         return out
 
-    def reset_classifier(self, num_classes: int) -> None:
-        """timm's ``reset_classifier``, keeping this wrapper's class count and labels in step."""
-        if num_classes < 0:
-            raise ValueError(f"num_classes must be 0 or more, got {num_classes}")
+    def _replace_classifier(self, num_classes: int) -> None:
+        """timm's own ``reset_classifier`` (the base class keeps count, labels and init args)."""
         timm_model: Any = self.model
         timm_model.reset_classifier(num_classes)
-        self.num_classes = num_classes
-        if self.labels is not None and len(self.labels) != num_classes:
-            self.labels = None
-        self.init_args["num_classes"] = num_classes
 
 
 def _accept_plain_timm_keys(
