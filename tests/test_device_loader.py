@@ -78,3 +78,24 @@ def test_augment_identity_flip_and_fill() -> None:
     dot[0, 0, 10, 10] = 1
     shifted = BatchAugment(translate=0.2)(dot, torch.Generator().manual_seed(5))
     assert shifted.argmax() != dot.argmax()
+
+
+def test_augmentation_can_start_from_a_later_epoch() -> None:
+    """With augment_from_epoch=1 the first epoch is the plain images, the next is augmented,
+    and a resume inside the augmented epoch continues it exactly."""
+    aug = BatchAugment(translate=0.3, rotate=20)
+
+    def loader() -> DeviceLoader:
+        return DeviceLoader(_dataset(), batch_size=10, seed=2, augment=aug, augment_from_epoch=1)
+
+    plain = DeviceLoader(_dataset(), batch_size=10, seed=2)
+    late = loader()
+    first_plain, first_late = [x for x, _ in plain], [x for x, _ in late]
+    for a, b in zip(first_plain, first_late, strict=True):
+        assert torch.equal(a, b)
+    second = [x for x, _ in late]
+    assert not any(torch.equal(a, b) for a, b in zip(second, [x for x, _ in plain], strict=True))
+    resumed = loader()
+    resumed.load_state_dict({"epoch": 1, "batch": 2, "seed": 2})
+    for a, b in zip([x for x, _ in resumed], second[2:], strict=True):
+        assert torch.equal(a, b)

@@ -112,6 +112,7 @@ class DeviceLoader(SeededBatchOrder):
         shuffle: Shuffle each epoch.
         drop_last: Drop the last incomplete batch.
         augment: Batch augmentation, or ``None``.
+        augment_from_epoch: The first epoch (counting from 0) that is augmented.
         device: Where the data lives and batches are made.
         seed: Seed for order and augmentation.
         channels_last: Return batches in channels-last memory format (faster convs on CUDA).
@@ -128,6 +129,7 @@ class DeviceLoader(SeededBatchOrder):
         shuffle: bool = True,
         drop_last: bool = False,
         augment: BatchAugment | None = None,
+        augment_from_epoch: int = 0,
         device: str | torch.device = "cpu",
         seed: int = 0,
         channels_last: bool = False,
@@ -145,17 +147,19 @@ class DeviceLoader(SeededBatchOrder):
         self.targets = dataset.targets.to(self.device, non_blocking=True)
         self.labels = dataset.labels
         self.augment = augment
+        self.augment_from_epoch = augment_from_epoch
         self.channels_last = channels_last
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         epoch, start = self.epoch, self._start_batch
         order = self._order(epoch).to(self.device)
+        augment = self.augment if epoch >= self.augment_from_epoch else None
         for b in range(start, len(self)):
             idx = order[b * self.batch_size : (b + 1) * self.batch_size]
             x = self.images[idx].float().div_(255)
-            if self.augment is not None:
+            if augment is not None:
                 g = torch.Generator().manual_seed(_mix(self.seed, epoch, b, self.rank))
-                x = self.augment(x, g)
+                x = augment(x, g)
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             self._start_batch = b + 1
@@ -255,6 +259,7 @@ def make_loader(
     augment: str | None,
     device: torch.device,
     seed: int,
+    augment_from_epoch: int = 0,
     channels_last: bool,
     rank: int,
     world_size: int,
@@ -273,7 +278,9 @@ def make_loader(
         batch_augment = (
             AUGMENT_PRESETS[augment] if train and augment not in (None, "dataset") else None
         )
-        return DeviceLoader(data, batch_size, augment=batch_augment, **order)
+        return DeviceLoader(
+            data, batch_size, augment=batch_augment, augment_from_epoch=augment_from_epoch, **order
+        )
     return DatasetLoader(data, batch_size, workers=workers, **order)
 
 

@@ -4,7 +4,8 @@ checkpoints until a stop rule fires, then the selection of the weights handed ba
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from alnumzoo.training.checkpoint import (
 from alnumzoo.training.distributed import DistInfo, average_buffers, max_across_ranks
 from alnumzoo.training.execution import choose_execution, forward_model
 from alnumzoo.training.history import EpochRecord, History, StepRecord
-from alnumzoo.training.optim import build_optimizer, ema_model, swa_model
+from alnumzoo.training.optim import EmaUpdate, build_optimizer, ema_model, swa_model
 from alnumzoo.training.options import FitOptions
 from alnumzoo.training.progress import TrainingBar
 from alnumzoo.training.recipes import get_recipe
@@ -43,8 +44,6 @@ from alnumzoo.training.selection import select_weights, state_copy
 
 __all__ = ["NonFiniteLossError", "Trainer", "TrainingInterrupted"]
 
-# On CUDA the clock is synchronised every few steps only: a sync per step would stall the
-# launch queue, which is most of the time for models this small.
 _CUDA_SYNC_EVERY = 8
 _STEP_RECORDS_PER_EPOCH = 20
 
@@ -70,14 +69,51 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 @dataclass
 class _Tally:
-    """Running sums of one epoch (tensors stay on the device until they are read)."""
+    """Running sums of one epoch. A step only appends its loss and predictions (tensors stay
+    on the device); [`flush`][alnumzoo.training.loop._Tally.flush] folds them into the sums on
+    the host and checks the loss is finite, at step records and at the end of the epoch, so a
+    step does no host work for them."""
 
     epoch: int
     start: float
-    loss_sum: torch.Tensor
-    correct: torch.Tensor
+    losses: list[torch.Tensor] = field(default_factory=list)
+    predictions: list[torch.Tensor] = field(default_factory=list)
+    targets: list[torch.Tensor] = field(default_factory=list)
+    loss_sum: float = 0.0
+    correct: int = 0
     seen: int = 0
     logged: tuple[float, int] = (0.0, 0)  # loss sum and images at the last step record
+
+    def add(self, loss: torch.Tensor, logits: torch.Tensor, targets: torch.Tensor) -> None:
+        """Note one step's mean loss and its predictions."""
+        self.losses.append(loss.detach())
+        self.predictions.append(logits.detach().argmax(1))
+        self.targets.append(targets)
+
+    def flush(self, step: int) -> None:
+        """Fold the steps noted since the last flush into the sums.
+
+        Raises:
+            NonFiniteLossError: one of those steps' loss was NaN or infinite (the message
+                names the first such step, ``step`` being the last one noted).
+        """
+        if not self.losses:
+            return
+        sizes = torch.tensor([len(t) for t in self.targets], device=self.losses[0].device)
+        losses = torch.stack(self.losses).float()
+        finite = torch.isfinite(losses)
+        total = float((losses * sizes).sum())
+        if not math.isfinite(total):
+            first = int((~finite).nonzero()[0, 0])
+            bad = float(losses[first])
+            raise NonFiniteLossError(
+                f"training loss became {bad:.4g} at step {step - len(self.losses) + 1 + first} "
+                f"(epoch {self.epoch})"
+            )
+        self.loss_sum += total
+        self.correct += int((torch.cat(self.predictions) == torch.cat(self.targets)).sum())
+        self.seen += int(sizes.sum())
+        self.losses, self.predictions, self.targets = [], [], []
 
 
 #: A fine-tune's peak learning rate, as a share of the recipe's (measured on the hub guide's
@@ -139,6 +175,7 @@ class Trainer:
         profile = profile_of(model, getattr(train, "labels", None))
         self.tta = profile.tta if rec.tta == "auto" else rec.tta
         self.passes = tta_views(self.tta) + 2  # final evaluation: raw, averaged, then TTA
+        self.final_tta = self.tta
         resume_from = options.resume_from
         saved = load_checkpoint(resume_from, map_location=device) if resume_from else None
         if saved is not None and resume_from:
@@ -209,6 +246,11 @@ class Trainer:
             self.state.best_state = state_copy(model)
             history.start_acc = start.accuracy
         history.fine_tuned = self.fine_tune
+        self.ema_update = (
+            EmaUpdate(self.state.ema, model, rec.ema_decay)
+            if self.state.ema is not None and rec.ema_decay
+            else None
+        )
         self.forward_model = forward_model(model, options, device, info)
         self.plan = BudgetPlan(
             clock, budget_s, reserve=options.reserve, total_steps=total_steps,
@@ -248,9 +290,11 @@ class Trainer:
                 state,
                 keep_best=self.recipe.keep_best,
                 run_eval=self._evaluate if self.val_loader is not None else None,
-                tta=self.tta,
+                tta=self.final_tta,
                 known=known,
             )
+            if self.final_tta is None and self.tta is not None:
+                state.history.tta_acc = None  # not scored: the budget had no room for it
         state.history.total_s = self.plan.clock.elapsed()
         # Weights go back to the standard layout: safetensors and most user code expect it.
         state.model.to(memory_format=torch.contiguous_format)
@@ -258,54 +302,70 @@ class Trainer:
         return state.history
 
     def _train_epoch(self, bar: TrainingBar, p: float) -> tuple[str, float, _Tally]:
-        state, rec, device = self.state, self.recipe, self.device
+        state, rec, plan = self.state, self.recipe, self.plan
         model, optimizer, scaler = state.model, state.optimizer, state.scaler
         model.train()
-        tally = _Tally(
-            epoch=state.loader.epoch + 1,
-            start=self.plan.clock.elapsed(),
-            loss_sum=torch.zeros((), device=device),
-            correct=torch.zeros((), device=device, dtype=torch.int64),
-        )
+        tally = _Tally(epoch=state.loader.epoch + 1, start=plan.clock.elapsed())
+        precision = autocast(self.device, self.cast) if self.cast is not None else nullcontext()
+        scaled = scaler.is_enabled()
+        syncing = self.device.type == "cuda"
+        show_every = max(1, self.log_every // 4)
         for x, y in state.loader:
-            with autocast(device, self.cast):
+            # The step: forward, loss, backward, optimizer, weight average, schedule.
+            with precision:
                 logits = self.forward_model(x)
                 loss = self.criterion(logits.float(), y)
-            scaler.scale(loss).backward()
-            if rec.grad_clip is not None:
-                scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(model.parameters(), rec.grad_clip)
-            scaler.step(optimizer)
-            scaler.update()
+            if scaled:
+                scaler.scale(loss).backward()
+                if rec.grad_clip is not None:
+                    scaler.unscale_(optimizer)
+                    nn.utils.clip_grad_norm_(model.parameters(), rec.grad_clip)
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                loss.backward()
+                if rec.grad_clip is not None:
+                    nn.utils.clip_grad_norm_(model.parameters(), rec.grad_clip, foreach=True)
+                optimizer.step()
             optimizer.zero_grad(set_to_none=True)
-            if state.ema is not None:
-                state.ema.update_parameters(model)
+            if self.ema_update is not None:
+                self.ema_update()
             state.step += 1
-            tally.loss_sum += loss.detach() * len(y)
-            tally.correct += (logits.detach().argmax(1) == y).sum()
-            tally.seen += len(y)
-            if state.step % self.log_every == 0:
-                self._record_step(tally)
-            sync = device.type != "cuda" or state.step - self.last_sync >= _CUDA_SYNC_EVERY
+            tally.add(loss, logits, y)
+            # On CUDA the clock waits for the device only every few steps: a wait per step
+            # would stall the launch queue, which is most of the time for models this small.
+            sync = not syncing or state.step - self.last_sync >= _CUDA_SYNC_EVERY
             if sync:
                 self.last_sync = state.step
-                self._check_finite(tally, loss)
-            p = self.plan.progress(state.step, sync)
-            state.scheduler.set_progress(p)
-            state.scheduler.step()
-            if sync and bar.enabled:
+            p = plan.progress(state.step, sync)
+            state.scheduler.advance(p)
+            # The bookkeeping below reads the device (a wait on CUDA): every few steps only.
+            if state.step % self.log_every == 0:
+                self._record_step(tally)
+            elif bar.enabled and state.step % show_every == 0:
+                self._flush(tally)
                 self._show(bar, p, tally)
-            if self.stop_flag:
-                return "", p, tally
-            if p >= 1.0:
-                steps_left = self.plan.total_steps is None or state.step < self.plan.total_steps
-                return ("budget" if self.plan.budget_s and steps_left else "epochs"), p, tally
-            if self.options.max_steps is not None and state.step >= self.options.max_steps:
-                return "max_steps", p, tally
+            reason = self._stop_reason_in_epoch(p)
+            if reason is not None:
+                return reason, p, tally
         return "", p, tally
+
+    def _stop_reason_in_epoch(self, p: float) -> str | None:
+        """Why the epoch stops at this step: ``""`` for a signal (handled at the epoch's end),
+        ``"budget"``, ``"epochs"`` or ``"max_steps"``; ``None`` to go on."""
+        if self.stop_flag:
+            return ""
+        step, plan = self.state.step, self.plan
+        if p >= 1.0:
+            steps_left = plan.total_steps is None or step < plan.total_steps
+            return "budget" if plan.budget_s and steps_left else "epochs"
+        if self.options.max_steps is not None and step >= self.options.max_steps:
+            return "max_steps"
+        return None
 
     def _end_epoch(self, stop_reason: str, p: float, tally: _Tally) -> str:
         state, options, rec = self.state, self.options, self.recipe
+        self._flush(tally)
         if self.stop_flag:
             self._write_checkpoint()
             raise TrainingInterrupted(
@@ -333,8 +393,8 @@ class Trainer:
                 epoch=tally.epoch,
                 step=state.step,
                 lr=float(state.optimizer.param_groups[0]["lr"]),
-                train_loss=float(tally.loss_sum) / max(tally.seen, 1),
-                train_acc=float(tally.correct) / max(tally.seen, 1),
+                train_loss=tally.loss_sum / max(tally.seen, 1),
+                train_acc=tally.correct / max(tally.seen, 1),
                 val_loss=val_loss,
                 val_acc=val_acc,
                 images_per_s=tally.seen * self.info.world_size / max(train_s, 1e-9),
@@ -383,13 +443,17 @@ class Trainer:
 
     def _final_eval_loader(self) -> Any:
         """All the validation data when its evaluation fits in what is left of the budget,
-        else a class-balanced sample that does, so a budget holds with its final evaluation."""
+        else a class-balanced sample that does, so a budget holds with its final evaluation.
+        A sampled evaluation only picks the weights: the TTA score (a report, which does not
+        change what is returned) is left out, and its passes go to a larger sample."""
         val = self.val_data
         if val is None or self.val_loader is None:
             return self.val_loader
         size = self.plan.affordable_final_images(len(val), self.passes)  # type: ignore[arg-type]
         if size is None:
             return self.val_loader
+        self.final_tta = None
+        size = self.plan.affordable_final_images(len(val), 2) or len(val)  # type: ignore[arg-type]
         sample = validation_sample(val, size)
         self.state.history.final_eval_images = len(sample)  # type: ignore[arg-type]
         return self._loader(sample, self.options.eval_batch_size)
@@ -400,6 +464,7 @@ class Trainer:
             batch_size,
             train=training,
             augment=self.augment if training else None,
+            augment_from_epoch=self.recipe.augment_from_epoch,
             device=self.device,
             seed=self.options.seed,
             channels_last=self.channels_last,
@@ -412,38 +477,39 @@ class Trainer:
         return loader
 
     def _record_step(self, tally: _Tally) -> None:
-        total = float(tally.loss_sum)
+        self._flush(tally)
         self.state.history.step_records.append(
             StepRecord(
                 step=self.state.step,
                 elapsed_s=self.plan.clock.elapsed(False),
-                train_loss=(total - tally.logged[0]) / max(tally.seen - tally.logged[1], 1),
+                train_loss=(tally.loss_sum - tally.logged[0])
+                / max(tally.seen - tally.logged[1], 1),
                 lr=float(self.state.optimizer.param_groups[0]["lr"]),
             )
         )
-        tally.logged = (total, tally.seen)
+        tally.logged = (tally.loss_sum, tally.seen)
 
-    def _check_finite(self, tally: _Tally, loss: torch.Tensor) -> None:
-        if math.isfinite(float(tally.loss_sum)):
-            return
-        checkpoint = self.options.checkpoint
-        raise NonFiniteLossError(
-            f"training loss became {float(loss.detach()):.4g} at step {self.state.step} (epoch "
-            f"{tally.epoch}); lower the learning rate or check the data. "
-            + (
-                f"The last good checkpoint is {checkpoint}."
-                if checkpoint is not None
-                else "No checkpoint was being written."
-            )
-        )
+    def _flush(self, tally: _Tally) -> None:
+        try:
+            tally.flush(self.state.step)
+        except NonFiniteLossError as error:
+            checkpoint = self.options.checkpoint
+            raise NonFiniteLossError(
+                f"{error}; lower the learning rate or check the data. "
+                + (
+                    f"The last good checkpoint is {checkpoint}."
+                    if checkpoint is not None
+                    else "No checkpoint was being written."
+                )
+            ) from None
 
     def _show(self, bar: TrainingBar, p: float, tally: _Tally) -> None:
         seconds = max(self.plan.clock.elapsed(False) - tally.start, 1e-9)
         bar.show(
             p,
             epoch=tally.epoch,
-            loss=float(tally.loss_sum) / tally.seen,
-            accuracy=float(tally.correct) / tally.seen,
+            loss=tally.loss_sum / max(tally.seen, 1),
+            accuracy=tally.correct / max(tally.seen, 1),
             images_per_s=tally.seen * self.info.world_size / seconds,
             seconds_left=self.plan.seconds_left(),
         )

@@ -10,7 +10,7 @@ from torch.optim.swa_utils import AveragedModel
 
 from alnumzoo.training.recipes import Recipe
 
-__all__ = ["build_optimizer", "ema_model", "swa_model"]
+__all__ = ["EmaUpdate", "build_optimizer", "ema_model", "swa_model"]
 
 
 def build_optimizer(model: nn.Module, recipe: Recipe, lr: float) -> torch.optim.Optimizer:
@@ -62,6 +62,49 @@ def ema_model(model: nn.Module, recipe: Recipe) -> AveragedModel | None:
     if not recipe.ema_decay:
         return None
     return AveragedModel(model, multi_avg_fn=_warmed_up_ema(recipe.ema_decay), use_buffers=True)
+
+
+class EmaUpdate:
+    """The per-step update of an [`ema_model`][alnumzoo.training.optim.ema_model] average as one
+    ``torch._foreach_lerp_`` over all its floating-point tensors.
+
+    ``AveragedModel.update_parameters`` walks the modules and builds its lists in Python at
+    every call: on the CPU that cost more than a small model's whole step (measured with
+    ``benchmarks/throughput.py``'s host-overhead row). The arithmetic is the same: the first
+    call copies, later ones move by ``1 - min(decay, (1 + n) / (10 + n))``, integer buffers are
+    copied, and ``n_averaged`` counts the updates so checkpoints see it. The count is kept on
+    the host as well, so a CUDA step never waits to read it.
+
+    Args:
+        ema: The average, after any checkpoint was loaded into it.
+        model: The model being trained.
+        decay: The recipe's EMA decay.
+    """
+
+    def __init__(self, ema: AveragedModel, model: nn.Module, decay: float) -> None:
+        averaged = [*ema.module.parameters(), *ema.module.buffers()]
+        current = [*model.parameters(), *model.buffers()]
+        pairs = list(zip(averaged, current, strict=True))
+        self._float = ([a for a, c in pairs if a.is_floating_point()],
+                       [c for a, c in pairs if a.is_floating_point()])  # fmt: skip
+        self._other = ([a for a, c in pairs if not a.is_floating_point()],
+                       [c for a, c in pairs if not a.is_floating_point()])  # fmt: skip
+        self.ema, self.decay = ema, decay
+        self.count = int(ema.n_averaged)
+
+    @torch.no_grad()
+    def __call__(self) -> None:
+        """Fold the model's current weights into the average."""
+        averaged, current = self._float
+        if self.count == 0:
+            torch._foreach_copy_(averaged, current)
+        else:
+            weight = 1 - min(self.decay, (1 + self.count) / (10 + self.count))
+            torch._foreach_lerp_(averaged, current, weight)
+        if self._other[0]:
+            torch._foreach_copy_(*self._other)
+        self.count += 1
+        self.ema.n_averaged.add_(1)
 
 
 def swa_model(model: nn.Module, recipe: Recipe) -> AveragedModel | None:

@@ -78,9 +78,10 @@ def lr_factor_fn(
 class ProgressLR(LRScheduler):
     """A `torch.optim.lr_scheduler.LRScheduler` whose position is training progress.
 
-    Call [`set_progress`][alnumzoo.training.schedule.ProgressLR.set_progress] with the fraction of
-    the run done (steps or budget), then `step`. The state dict holds only numbers, so checkpoints
-    load with ``weights_only=True``.
+    Call [`advance`][alnumzoo.training.schedule.ProgressLR.advance] with the fraction of the run
+    done (steps or budget) after every optimizer step; it is the one place a run's learning rate
+    is set (`set_progress` then `step` do the same through ``LRScheduler``'s machinery). The
+    state dict holds only numbers, so checkpoints load with ``weights_only=True``.
 
     Args:
         optimizer: The optimizer whose groups' ``initial_lr`` are scaled.
@@ -96,6 +97,18 @@ class ProgressLR(LRScheduler):
     def set_progress(self, progress: float) -> None:
         """Move to ``progress`` (clamped to [0, 1]); takes effect at the next `step`."""
         self.progress = min(max(progress, 0.0), 1.0)
+
+    def advance(self, progress: float) -> None:
+        """Move to ``progress`` and set every group's rate for the next step: what
+        `set_progress` then `step` do, without ``LRScheduler.step``'s per-call bookkeeping
+        (a tenth of a small model's step on the CPU)."""
+        self.set_progress(progress)
+        self.last_epoch += 1
+        scale = self.factor(self.progress)
+        rates = [float(base) * scale for base in self.base_lrs]
+        for group, rate in zip(self.optimizer.param_groups, rates, strict=True):
+            group["lr"] = rate
+        self._last_lr = rates  # type: ignore[assignment]
 
     def get_lr(self) -> list[float]:  # type: ignore[override]
         """Base rates scaled by the factor at the current progress."""
