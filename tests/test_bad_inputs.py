@@ -37,7 +37,7 @@ from alnumzoo.data import (
     load_image_array,
 )
 from alnumzoo.hub import WeightsIntegrityError
-from alnumzoo.training import CheckpointError, save_checkpoint
+from alnumzoo.training import CheckpointError, load_checkpoint, save_checkpoint
 
 # --------------------------------------------------------------------------- helpers
 
@@ -462,6 +462,13 @@ def test_resume_refuses_a_changed_run(
     history = fit(alnumzoo.create_model("cifar_cnn"), data, resume=ck, max_steps=2,
                   resume_anyway=True, **kwargs)  # type: ignore[arg-type]  # fmt: skip
     assert history.steps == 2
+    if "lr" in change:  # the run goes on at the new rate, as the checkpoint then records
+        state = load_checkpoint(ck)
+        assert state["run"]["lr"] == change["lr"]
+        assert set(state["scheduler"]["base_lrs"]) == {change["lr"]}
+        rates = [g["lr"] for g in state["optimizer"]["param_groups"]]
+        assert rates == pytest.approx(state["scheduler"]["_last_lr"])
+        assert 0 < max(rates) <= change["lr"]  # the old base rate would give 0.0175 here
 
 
 # --------------------------------------------------------------------------- CLI

@@ -238,6 +238,9 @@ class Trainer:
         if saved is not None and resume_from:
             self.state.check_resumable(saved, resume_from, anyway=options.resume_anyway)
             self.state.load_state_dict(saved, device)
+            # Resumed anyway with another rate: the schedule goes on at the new one (the
+            # checkpoint's scheduler state holds the old base rate).
+            self.state.scheduler.rebase(base_lr)
         elif self.fine_tune and self.val_loader is not None:
             # The starting weights are a candidate like any epoch's: a fine-tune that only
             # makes them worse hands them back unchanged.

@@ -110,6 +110,18 @@ class ProgressLR(LRScheduler):
             group["lr"] = rate
         self._last_lr = rates  # type: ignore[assignment]
 
+    def rebase(self, base_lr: float) -> None:
+        """Make ``base_lr`` every group's base rate, keeping the position in the schedule
+        (a run resumed with another learning rate)."""
+        if all(base == base_lr for base in self.base_lrs):
+            return
+        self.base_lrs = [base_lr] * len(self.base_lrs)
+        scale = self.factor(self.progress)
+        for group in self.optimizer.param_groups:
+            group["initial_lr"] = base_lr
+            group["lr"] = base_lr * scale
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
     def get_lr(self) -> list[float]:  # type: ignore[override]
         """Base rates scaled by the factor at the current progress."""
         scale = self.factor(self.progress)
