@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from alnumzoo._atomic import atomic_write
 from alnumzoo.inference.plotting import pyplot
@@ -13,7 +13,10 @@ from alnumzoo.inference.plotting import pyplot
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["EpochRecord", "History", "StepRecord"]
+__all__ = ["EpochRecord", "History", "StepRecord", "StopReason"]
+
+#: Why a run stopped (decided in one place, ``Trainer._stop_reason``).
+StopReason = Literal["budget", "epochs", "target", "max_steps"]
 
 # One curve: x values, y values, matplotlib style, label.
 _Series = tuple[list[int], list[Any], str, str]
@@ -109,7 +112,7 @@ class History:
 
     records: list[EpochRecord] = field(default_factory=list)
     step_records: list[StepRecord] = field(default_factory=list)
-    stop_reason: str = ""
+    stop_reason: StopReason | Literal[""] = ""
     selected: str = "final"
     best_acc: float | None = None
     best_epoch: int | None = None

@@ -34,7 +34,7 @@ from alnumzoo.training.checkpoint import (
 )
 from alnumzoo.training.distributed import DistInfo, average_buffers, max_across_ranks
 from alnumzoo.training.execution import choose_execution, forward_model
-from alnumzoo.training.history import EpochRecord, History, StepRecord
+from alnumzoo.training.history import EpochRecord, History, StepRecord, StopReason
 from alnumzoo.training.optim import EmaUpdate, build_optimizer, ema_model, swa_model
 from alnumzoo.training.options import FitOptions
 from alnumzoo.training.progress import TrainingBar
@@ -274,14 +274,15 @@ class Trainer:
             f"{state.arch} ({self.recipe.name})",
             enabled=self.options.progress and self.info.is_main,
         )
-        stop_reason = ""
+        stop_reason: StopReason | None = None
         p = self.plan.progress(state.step) if state.step else 0.0
         try:
-            while not stop_reason:
+            while stop_reason is None:
                 stop_reason, p, tally = self._train_epoch(bar, p)
                 stop_reason = self._end_epoch(stop_reason, p, tally)
         finally:
             bar.close()
+        assert stop_reason is not None
         state.history.stop_reason = stop_reason
         state.history.steps = state.step
         if stop_reason != "max_steps":  # a max_steps piece keeps the raw weights for the next
@@ -304,7 +305,7 @@ class Trainer:
         state.model.eval()
         return state.history
 
-    def _train_epoch(self, bar: TrainingBar, p: float) -> tuple[str, float, _Tally]:
+    def _train_epoch(self, bar: TrainingBar, p: float) -> tuple[StopReason | None, float, _Tally]:
         state, rec, plan = self.state, self.recipe, self.plan
         model, optimizer, scaler = state.model, state.optimizer, state.scaler
         model.train()
@@ -348,25 +349,31 @@ class Trainer:
             elif bar.enabled and state.step % show_every == 0:
                 self._flush(tally)
                 self._show(bar, p, tally)
-            reason = self._stop_reason_in_epoch(p)
+            if self.stop_flag:
+                break  # a signal: the epoch's end writes a checkpoint and raises
+            reason = self._stop_reason(p)
             if reason is not None:
                 return reason, p, tally
-        return "", p, tally
+        return None, p, tally
 
-    def _stop_reason_in_epoch(self, p: float) -> str | None:
-        """Why the epoch stops at this step: ``""`` for a signal (handled at the epoch's end),
-        ``"budget"``, ``"epochs"`` or ``"max_steps"``; ``None`` to go on."""
-        if self.stop_flag:
-            return ""
-        step, plan = self.state.step, self.plan
+    def _stop_reason(self, p: float, val_acc: float | None = None) -> StopReason | None:
+        """The one stop rule, asked after every step and again after an epoch's evaluation:
+        ``"target"`` (validation accuracy reached it), ``"budget"`` or ``"epochs"`` (progress
+        reached 1 by the clock or by the step count), ``"max_steps"``; ``None`` to go on.
+        Signals are not a stop reason: they end the run with ``TrainingInterrupted``."""
+        options, plan, step = self.options, self.plan, self.state.step
+        if options.target is not None and val_acc is not None and val_acc >= options.target:
+            return "target"
         if p >= 1.0:
             steps_left = plan.total_steps is None or step < plan.total_steps
             return "budget" if plan.budget_s and steps_left else "epochs"
-        if self.options.max_steps is not None and step >= self.options.max_steps:
+        if options.max_steps is not None and step >= options.max_steps:
             return "max_steps"
         return None
 
-    def _end_epoch(self, stop_reason: str, p: float, tally: _Tally) -> str:
+    def _end_epoch(
+        self, stop_reason: StopReason | None, p: float, tally: _Tally
+    ) -> StopReason | None:
         state, options, rec = self.state, self.options, self.recipe
         self._flush(tally)
         if self.stop_flag:
@@ -389,8 +396,6 @@ class Trainer:
             stop_reason or tally.epoch % options.eval_every == 0 or not epoch_done
         ):
             val_loss, val_acc, eval_s = self._validate(tally.epoch, final=bool(stop_reason))
-            if options.target is not None and val_acc >= options.target and not stop_reason:
-                stop_reason = "target"
         state.history.records.append(
             EpochRecord(
                 epoch=tally.epoch,
@@ -406,11 +411,8 @@ class Trainer:
                 elapsed_s=self.plan.clock.elapsed(),
             )
         )
-        if not stop_reason and options.max_steps is not None and state.step >= options.max_steps:
-            stop_reason = "max_steps"
-        total_steps = self.plan.total_steps
-        if not stop_reason and total_steps is not None and state.step >= total_steps:
-            stop_reason = "epochs"
+        if stop_reason is None:
+            stop_reason = self._stop_reason(p, val_acc)
         self._write_checkpoint()
         return stop_reason
 
