@@ -26,6 +26,9 @@ MAX_RESERVE = 0.08
 # sample it is cut to.
 FINAL_SLACK = 0.05
 MIN_FINAL_IMAGES = 256
+# Seconds the end of a run takes besides its evaluation passes (copies of the candidate
+# weights, the last checkpoint).
+EVAL_OVERHEAD_S = 1.0
 
 _UNITS = {"": 1.0, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(h|min|m|sec|s|)")
@@ -86,10 +89,8 @@ class BudgetClock:
 
 
 @torch.no_grad()
-def estimate_eval_s(
-    model: nn.Module, val_loader: Any, passes: int, cast: torch.dtype | None
-) -> float:
-    """Seconds ``passes`` evaluations of ``val_loader`` will take, from one timed batch, so a
+def estimate_eval_s(model: nn.Module, val_loader: Any, cast: torch.dtype | None) -> float:
+    """Seconds one evaluation pass over ``val_loader`` will take, from one timed batch, so a
     budget keeps room for the final evaluation from the start."""
     x, _ = next(iter(val_loader))
     val_loader.load_state_dict({**val_loader.state_dict(), "epoch": 0, "batch": 0})
@@ -101,7 +102,7 @@ def estimate_eval_s(
         model(x)
     per_batch = clock.elapsed()
     model.train(was)
-    return per_batch * len(val_loader) * passes + 1.0
+    return per_batch * len(val_loader)
 
 
 class BudgetPlan:
@@ -133,12 +134,21 @@ class BudgetPlan:
         self.budget_s = budget_s
         self.reserve_s = reserve if reserve is not None else 0.02 * (budget_s or 0.0)
         self.total_steps = total_steps
-        self.eval_cost = 0.0
+        self.eval_pass_s = 0.0
+        self.eval_passes = 0
         self._agree = agree
 
-    def expect_evaluation(self, seconds: float) -> None:
-        """Record what the final evaluation is expected to cost, warning when it cannot fit."""
-        self.eval_cost = seconds
+    @property
+    def eval_cost(self) -> float:
+        """Seconds the final evaluation is expected to take: its passes over the whole
+        validation set plus `EVAL_OVERHEAD_S` for choosing weights and the last checkpoint."""
+        return self.eval_pass_s * self.eval_passes + EVAL_OVERHEAD_S if self.eval_passes else 0.0
+
+    def expect_evaluation(self, pass_s: float, passes: int) -> None:
+        """Plan for a final evaluation of ``passes`` passes of ``pass_s`` seconds each over
+        the validation set, warning when it cannot fit in the budget's reserve."""
+        self.eval_pass_s, self.eval_passes = pass_s, passes
+        seconds = self.eval_cost
         if self.budget_s is not None and seconds > MAX_RESERVE * self.budget_s:
             warnings.warn(
                 f"the final evaluation is estimated at {seconds:.0f} s of the "
@@ -147,6 +157,10 @@ class BudgetPlan:
                 "of the validation set (History.final_eval_images says how many)",
                 stacklevel=5,
             )
+
+    def observe_evaluation(self, pass_s: float) -> None:
+        """A measured pass over the whole validation set replaces the estimate."""
+        self.eval_pass_s = pass_s
 
     def progress(self, step: int, sync: bool = True) -> float:
         """Fraction of the run done (1.0 and more: stop)."""
@@ -173,7 +187,7 @@ class BudgetPlan:
         least ``MIN_FINAL_IMAGES``)."""
         if self.budget_s is None:
             return None
-        per_image = max(self.eval_cost - 1.0, 1e-6) / passes / val_images
+        per_image = max(self.eval_pass_s, 1e-6) / val_images
         left = (1 + FINAL_SLACK) * self.budget_s - self.clock.elapsed()
         affordable = int(left / (passes * per_image))
         if affordable >= val_images:

@@ -260,8 +260,8 @@ class Trainer:
             agree=lambda p: max_across_ranks(p, info, device),
         )  # fmt: skip
         if budget_s is not None and self.val_loader is not None:
-            cost = estimate_eval_s(model, self.val_loader, self.passes, self.cast)
-            self.plan.expect_evaluation(cost)
+            pass_s = estimate_eval_s(model, self.val_loader, self.cast)
+            self.plan.expect_evaluation(pass_s, self.passes)
         self.criterion = nn.CrossEntropyLoss(label_smoothing=rec.label_smoothing)
         self.stopping = False
         self.last_sync = self.state.step
@@ -427,7 +427,7 @@ class Trainer:
         result = self._evaluate(scored)
         eval_s = clock.elapsed() - t0
         if self.eval_loader is self.val_loader:
-            self.plan.eval_cost = eval_s * self.passes + 1.0
+            self.plan.observe_evaluation(eval_s)
         self.last_eval = (state.step, result.accuracy)
         if result.accuracy > state.best_acc:
             state.best_acc, state.best_epoch = result.accuracy, epoch
