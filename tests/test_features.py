@@ -76,3 +76,42 @@ def test_crnn_traces_too() -> None:
     out = extractor(x)
     assert out["conv"].shape[:2] == (2, 64)
     torch.testing.assert_close(out["logits"], model(x))
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_forward_intermediates_and_feature_info(arch: str) -> None:
+    """timm's forward_intermediates contract: the stage maps feature_info describes, the same
+    final output as forward_features, and stage selection by count or index."""
+    torch.manual_seed(0)
+    model = alnumzoo.create_model(arch).eval()
+    x = _input(model)
+    with torch.no_grad():
+        final, maps = model.forward_intermediates(x)
+        assert torch.equal(final, model.forward_features(x))
+        info = model.feature_info
+        assert [m.shape[1] for m in maps] == [i["num_chs"] for i in info]
+        assert [m.shape[0] for m in maps] == [2] * len(info)
+        last_two = model.forward_intermediates(x, indices=2, intermediates_only=True)
+        assert [torch.equal(a, b) for a, b in zip(last_two, maps[-2:], strict=True)] == [True] * 2
+        first = model.forward_intermediates(x, indices=[0], intermediates_only=True)
+        assert torch.equal(first[0], maps[0])
+    with pytest.raises((ValueError, AssertionError, IndexError)):
+        model.forward_intermediates(x, indices=[len(info) + 3], intermediates_only=True)
+
+
+@pytest.mark.parametrize("arch", ["lite_resnet", "crnn", "char_resnet"])
+def test_timm_features_only(arch: str) -> None:
+    import timm
+
+    torch.manual_seed(0)
+    extractor = timm.create_model(arch, features_only=True, out_indices=(0, -1)).eval()
+    reference = alnumzoo.create_model(arch).eval()
+    reference.load_state_dict(extractor.model.state_dict())
+    x = _input(reference)
+    with torch.no_grad():
+        got = extractor(x)
+        expected = reference.forward_intermediates(x, indices=(0, -1), intermediates_only=True)
+    assert len(got) == 2
+    for a, b in zip(got, expected, strict=True):
+        assert torch.equal(a, b)
+    assert extractor.feature_info.channels() == [m.shape[1] for m in got]

@@ -8,7 +8,10 @@ After ``import alnumzoo``:
   [`alnumzoo.from_pretrained`][alnumzoo.hub.load.from_pretrained] (sha256-verified);
 - ``timm.create_model("local-dir:<folder>", pretrained=True)`` loads a folder written by
   ``save_pretrained`` (timm reads ``architecture``, ``model_args`` and ``pretrained_cfg`` from
-  its ``config.json``; the weights are loaded by alnumzoo, with its checks).
+  its ``config.json``; the weights are loaded by alnumzoo, with its checks);
+- ``timm.create_model("lite_resnet", features_only=True, out_indices=(1, 2))`` returns timm's
+  ``FeatureGetterNet`` over the model's ``forward_intermediates``: a list of stage maps, with
+  ``feature_info.channels()`` and ``.reduction()``.
 
 ``import alnumzoo`` never imports timm (it costs seconds): if timm is already imported the
 architectures are registered at once, otherwise an import hook registers them right after
@@ -43,6 +46,19 @@ _registered = False
 
 def _entrypoint(arch: str) -> Callable[..., nn.Module]:
     def create(pretrained: bool = False, pretrained_cfg: Any = None, **kwargs: Any) -> nn.Module:
+        features_only = bool(kwargs.pop("features_only", False))
+        out_indices = kwargs.pop("out_indices", None)
+        model = build(pretrained, pretrained_cfg, **kwargs)
+        if not features_only:
+            return model
+        from timm.models._features import FeatureGetterNet
+
+        # timm's wrapper for models with forward_intermediates; every stage by default.
+        stages = len(getattr(model, "feature_info", []))
+        indices = tuple(range(stages)) if out_indices is None else out_indices
+        return FeatureGetterNet(model, out_indices=indices, prune=False)
+
+    def build(pretrained: bool, pretrained_cfg: Any, **kwargs: Any) -> nn.Module:
         for key in _TIMM_ONLY:
             kwargs.pop(key, None)
         tag = pretrained_cfg if isinstance(pretrained_cfg, str) else None

@@ -51,6 +51,19 @@ def _symbolic_tracing() -> bool:
     return bool(check())
 
 
+def _stage_indices(count: int, indices: int | Sequence[int] | None) -> set[int]:
+    if indices is None:
+        return set(range(count))
+    if isinstance(indices, int):
+        if not 0 < indices <= count:
+            raise ValueError(f"the last {indices} stages were asked for; there are {count}")
+        return set(range(count - indices, count))
+    take = {i + count if i < 0 else i for i in indices}
+    if not take or not all(0 <= i < count for i in take):
+        raise ValueError(f"stage indices {list(indices)} are not all in [0, {count})")
+    return take
+
+
 def resolve_labels(
     labels: LabelsLike, num_classes: int | None, default_labels: LabelMap | None, default_n: int
 ) -> tuple[int, LabelMap | None]:
@@ -172,6 +185,7 @@ class ZooModel(nn.Module):
         #: The data profile (``alnumzoo.data.PROFILES``) the loaded weights were trained for,
         #: set by ``from_pretrained``; ``None`` for a fresh model, whose labels decide.
         self.data_profile: str | None = None
+        self._feature_info: list[dict[str, Any]] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(N, num_classes)`` for images ``(N, in_chans, H, W)`` in [0, 1] (the pooled
@@ -180,9 +194,88 @@ class ZooModel(nn.Module):
             self.check_input(x)
         return self.forward_head(self.forward_features(x))
 
+    def stages(self) -> list[Callable[[torch.Tensor], torch.Tensor]]:
+        """The backbone's spatial stages in order, each taking the previous one's output map
+        ``(N, C, H, W)``; `feature_info` describes their outputs."""
+        raise NotImplementedError(f"{type(self).__name__} defines no stages")
+
+    def after_stages(self, x: torch.Tensor) -> torch.Tensor:
+        """What the backbone does after its last spatial stage (nothing, except in models
+        that read the map as a sequence)."""
+        return x
+
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """The backbone's output, before pooling and the classifier (timm's meaning)."""
-        raise NotImplementedError(f"{type(self).__name__} defines no forward_features")
+        """The backbone's output, before pooling and the classifier (timm's meaning): the
+        `stages`, then `after_stages`."""
+        for stage in self.stages():
+            x = stage(x)
+        return self.after_stages(x)
+
+    def forward_intermediates(
+        self,
+        x: torch.Tensor,
+        indices: int | Sequence[int] | None = None,
+        norm: bool = False,
+        stop_early: bool = False,
+        output_fmt: str = "NCHW",
+        intermediates_only: bool = False,
+    ) -> list[torch.Tensor] | tuple[torch.Tensor, list[torch.Tensor]]:
+        """The stages' output maps, timm's ``forward_intermediates`` contract.
+
+        Args:
+            x: Images ``(N, in_chans, H, W)`` in [0, 1].
+            indices: Which stages: ``None`` for all, an int ``n`` for the last ``n``, or a
+                sequence of stage indices (negative counts from the end).
+            norm: Accepted for timm; these backbones have no final norm.
+            stop_early: Accepted for timm: with ``intermediates_only`` the stages after the
+                last requested one are always skipped; the full output needs them all.
+            output_fmt: ``"NCHW"`` only.
+            intermediates_only: Return only the maps, not ``forward_features``' output too.
+
+        Returns:
+            The maps, or ``(forward_features output, maps)``.
+
+        Raises:
+            ValueError: a stage index is out of range or the format is not ``NCHW``.
+        """
+        if output_fmt != "NCHW":
+            raise ValueError(f"output_fmt must be 'NCHW', got {output_fmt!r}")
+        stages = self.stages()
+        take = _stage_indices(len(stages), indices)
+        maps: list[torch.Tensor] = []
+        for i, stage in enumerate(stages):
+            x = stage(x)
+            if i in take:
+                maps.append(x)
+            if intermediates_only and i == max(take):
+                break
+        if intermediates_only:
+            return maps
+        for stage in stages[i + 1 :]:
+            x = stage(x)
+        return self.after_stages(x), maps
+
+    @property
+    def feature_info(self) -> list[dict[str, Any]]:
+        """One entry per stage, as timm's ``feature_info``: ``num_chs``, ``reduction`` (input
+        size over the map's) and ``module`` (``"stages.i"``), measured once on a blank image
+        of the model's input size."""
+        if self._feature_info is None:
+            h, w = self.input_size or (64, 64)
+            reference = next(self.parameters())
+            blank = torch.zeros(1, self.in_chans, h, w, device=reference.device)
+            was = self.training
+            self.eval()
+            with torch.no_grad():
+                maps = self.forward_intermediates(blank, intermediates_only=True)
+            self.train(was)
+            assert isinstance(maps, list)
+            self._feature_info = [
+                {"num_chs": int(m.shape[1]), "reduction": round(h / m.shape[2]),
+                 "module": f"stages.{i}"}
+                for i, m in enumerate(maps)
+            ]  # fmt: skip
+        return self._feature_info
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         """Pooling and classifier on ``forward_features``' output; with ``pre_logits`` the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -71,10 +73,9 @@ class BottleneckCNN(ZooModel):
         mid = cout // 4
         return [*conv_bn_relu(cin, mid, 1), *conv_bn_relu(mid, mid, 5), *conv_bn_relu(mid, cout, 1)]
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """The third stage's pooled map ``(N, 128, 5, 5)`` at 100x100."""
-        features: torch.Tensor = self.layer3(self.layer2(self.layer1(x)))
-        return features
+    def stages(self) -> list[Callable[[torch.Tensor], torch.Tensor]]:
+        """The three conv stages; the third's pooled map is ``(N, 128, 5, 5)`` at 100x100."""
+        return [self.layer1, self.layer2, self.layer3]
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         """``fc1``'s activations ``(N, hidden)`` with ``pre_logits``, else the logits."""

@@ -3,7 +3,7 @@ variant, within the course's 1,200,000-parameter limit)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -91,6 +91,7 @@ class CharResNet(ZooModel):
                 blocks.append(_BasicBlock(cin, cout, 2 if stage > 0 and b == 0 else 1))
                 cin = cout
         self.blocks = nn.Sequential(*blocks)
+        self.widths = tuple(widths)
         self.num_features = widths[-1]
         self.dropout = nn.Dropout(dropout)
         self.fc = classifier_layer(self.num_features, n)
@@ -99,10 +100,21 @@ class CharResNet(ZooModel):
             assert isinstance(block, _BasicBlock)
             nn.init.zeros_(block.bn2.weight)
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """The last stage's feature map ``(N, num_features, h, w)``."""
-        features: torch.Tensor = self.blocks(self.stem(x))
-        return features
+    def stages(self) -> list[Callable[[torch.Tensor], torch.Tensor]]:
+        """The stem, then one stage per width (``depth`` blocks each); the last map is
+        ``(N, num_features, h, w)``."""
+        blocks = list(self.blocks)
+        depth = len(blocks) // len(self.widths)
+
+        def stage(first: int) -> Callable[[torch.Tensor], torch.Tensor]:
+            def run(x: torch.Tensor) -> torch.Tensor:
+                for block in blocks[first : first + depth]:
+                    x = block(x)
+                return x
+
+            return run
+
+        return [self.stem, *(stage(i) for i in range(0, len(blocks), depth))]
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         """Logits from a feature map (or the pooled features when ``pre_logits``)."""

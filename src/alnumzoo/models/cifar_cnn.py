@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -58,10 +60,9 @@ class CifarCNN(ZooModel):
         self.num_features = hidden[1]
         self.fc3 = classifier_layer(hidden[1], n)
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """The third stage's pooled map ``(N, 128, 4, 4)`` at 32x32."""
-        features: torch.Tensor = self.layer3(self.layer2(self.layer1(x)))
-        return features
+    def stages(self) -> list[Callable[[torch.Tensor], torch.Tensor]]:
+        """The three conv stages; the third's pooled map is ``(N, 128, 4, 4)`` at 32x32."""
+        return [self.layer1, self.layer2, self.layer3]
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         """``fc2``'s activations ``(N, hidden[1])`` with ``pre_logits``, else the logits."""

@@ -109,10 +109,13 @@ class CRNN(ZooModel):
         n, c, h, w = features.shape
         return features.permute(0, 3, 1, 2).reshape(n, w, c * h)
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+    def stages(self) -> list[Callable[[torch.Tensor], torch.Tensor]]:
+        """The two conv stages (the recurrent layers follow in `after_stages`)."""
+        return [self.layer1, self.layer2]
+
+    def after_stages(self, x: torch.Tensor) -> torch.Tensor:
         """The recurrent layers' outputs at every step, ``(N, steps, num_features)``."""
-        seq = self.to_sequence(self.layer2(self.layer1(x)))
-        out: torch.Tensor = self.rnn(seq)[0]  # initial state defaults to zeros, as in the report
+        out: torch.Tensor = self.rnn(self.to_sequence(x))[0]  # zero initial state, as the report
         return out
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:

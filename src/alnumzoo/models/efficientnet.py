@@ -88,6 +88,23 @@ class EfficientNetB2(ZooModel):
         features: torch.Tensor = timm_model.forward_features(x)
         return features
 
+    def forward_intermediates(
+        self, x: torch.Tensor, *args: Any, **kwargs: Any
+    ) -> list[torch.Tensor] | tuple[torch.Tensor, list[torch.Tensor]]:
+        """timm's ``forward_intermediates`` (same arguments), after the input normalisation."""
+        if self.normalize:
+            x = (x - self.input_mean) / self.input_std
+        timm_model: Any = self.model
+        out: list[torch.Tensor] | tuple[torch.Tensor, list[torch.Tensor]]
+        out = timm_model.forward_intermediates(x, *args, **kwargs)
+        return out
+
+    @property
+    def feature_info(self) -> list[dict[str, Any]]:
+        """timm's ``feature_info`` of the wrapped EfficientNet-B2."""
+        info: Any = getattr(self.model, "feature_info", [])
+        return [dict(entry) for entry in info]
+
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         """timm's ``forward_head``: pooled ``(N, 1408)`` with ``pre_logits``, else logits."""
         timm_model: Any = self.model

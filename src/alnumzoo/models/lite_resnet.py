@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -80,14 +80,23 @@ class LiteResNet(ZooModel):
         self.fc = classifier_layer(self.num_features, n)
         init_resnet_weights(self)
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """The last stage's map ``(N, widths[-1], 3, 3)`` at 90x90."""
-        x = self.maxpool(torch.relu(self.bn1(self.conv1(x))))
-        for i in self._stage_ids:
-            identity = self.get_submodule(f"downsample{i - 1}")(x)
-            x = self.get_submodule(f"bn{i}")(self.get_submodule(f"conv{i}")(x))
-            x = torch.relu(x + identity)
-        return x
+    def stages(self) -> list[Callable[[torch.Tensor], torch.Tensor]]:
+        """The stem (conv, norm, max-pool), then the strided residual stages; the last map is
+        ``(N, widths[-1], 3, 3)`` at 90x90."""
+
+        def stem(x: torch.Tensor) -> torch.Tensor:
+            out: torch.Tensor = self.maxpool(torch.relu(self.bn1(self.conv1(x))))
+            return out
+
+        def stage(i: int) -> Callable[[torch.Tensor], torch.Tensor]:
+            def run(x: torch.Tensor) -> torch.Tensor:
+                identity = self.get_submodule(f"downsample{i - 1}")(x)
+                x = self.get_submodule(f"bn{i}")(self.get_submodule(f"conv{i}")(x))
+                return torch.relu(x + identity)
+
+            return run
+
+        return [stem, *(stage(i) for i in self._stage_ids)]
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         """The flattened map ``(N, num_features)`` with ``pre_logits``, else the logits (the
