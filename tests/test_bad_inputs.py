@@ -197,7 +197,7 @@ def test_empty_image_object_is_refused() -> None:
 
 
 def test_sixteen_bit_and_float_images_keep_their_grey_level(tmp_path: Path) -> None:
-    from alnumzoo.inference.predict import load_image
+    from alnumzoo.inference._predict import load_image
 
     Image.fromarray(np.full((28, 28), 32768, np.uint16)).save(tmp_path / "grey16.png")
     Image.fromarray(np.full((28, 28), 0.5, np.float32), mode="F").save(tmp_path / "half.tiff")

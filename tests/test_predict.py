@@ -125,7 +125,7 @@ def test_tta_none_means_no_tta_everywhere(model: alnumzoo.BottleneckCNN) -> None
 def test_predict_folders_recursively_and_streams_in_batches(
     model: alnumzoo.BottleneckCNN, tmp_path: Path
 ) -> None:
-    from alnumzoo.inference.predict import iter_predict
+    from alnumzoo.inference._predict import iter_predict
 
     for cls in ("A", "b"):
         (tmp_path / cls).mkdir()

@@ -22,8 +22,8 @@ from alnumzoo.deploy import export
 from alnumzoo.factory import create_model
 from alnumzoo.hub import LoadReport, from_pretrained, push_to_hub, save_pretrained
 from alnumzoo.hub import timm_bridge as _timm_bridge
-from alnumzoo.inference.evaluate import EvalResult, evaluate
-from alnumzoo.inference.predict import Prediction, predict
+from alnumzoo.inference._evaluate import EvalResult, evaluate
+from alnumzoo.inference._predict import Prediction, predict
 from alnumzoo.labels import (
     ALNUM52,
     CIFAR10,
@@ -52,7 +52,7 @@ from alnumzoo.models import (
     register_model,
 )
 from alnumzoo.training import History, Recipe
-from alnumzoo.training.fit import fit
+from alnumzoo.training._fit import fit
 
 __all__ = [
     "ALNUM52",

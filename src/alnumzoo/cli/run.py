@@ -20,7 +20,7 @@ _DATA_HELP = (
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     from alnumzoo import from_pretrained
-    from alnumzoo.inference.predict import iter_predict
+    from alnumzoo.inference._predict import iter_predict
 
     model = from_pretrained(args.model)
     # Streamed: each batch is printed as soon as it is classified, so memory stays flat and

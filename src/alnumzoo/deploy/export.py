@@ -54,7 +54,7 @@ def export(
     graph. Beside it, ``<path>.json`` holds the preprocessing contract (the model's
     ``pretrained_cfg``: size, background, fit, invert, fill), the label names and the
     calibration temperature to divide the logits by, so another runtime can prepare images the
-    way [`predict`][alnumzoo.inference.predict.predict] does.
+    way [`predict`][alnumzoo.inference._predict.predict] does.
 
     TorchScript files are traced (``torch.jit.trace``), not scripted: the models' Python-side
     metadata (labels, the preprocessing contract) is not TorchScript, and tracing keeps exactly

@@ -1,11 +1,13 @@
 """Inference: evaluation (with test-time augmentation), prediction from image files, and the
 device and precision choice they share with training.
 
-``alnumzoo.inference.evaluate`` and ``alnumzoo.inference.predict`` are the modules; the
-functions are ``alnumzoo.evaluate`` and ``alnumzoo.predict``.
+``alnumzoo.inference.evaluate`` and ``alnumzoo.inference.predict`` are the functions (also
+``alnumzoo.evaluate`` and ``alnumzoo.predict``); their private modules ``_evaluate`` and
+``_predict`` never shadow them.
 """
 
-from alnumzoo.inference import evaluate, predict
+from alnumzoo.inference._evaluate import EvalResult, evaluate
+from alnumzoo.inference._predict import Prediction, iter_predict, load_image, predict
 from alnumzoo.inference.calibration import (
     Calibration,
     collect_logits,
@@ -13,8 +15,6 @@ from alnumzoo.inference.calibration import (
     fit_temperature,
 )
 from alnumzoo.inference.device import autocast_dtype, resolve_device
-from alnumzoo.inference.evaluate import EvalResult
-from alnumzoo.inference.predict import Prediction, load_image
 from alnumzoo.inference.tta import default_tta, predict_proba, tta_views
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "evaluate",
     "expected_calibration_error",
     "fit_temperature",
+    "iter_predict",
     "load_image",
     "predict",
     "predict_proba",

@@ -1,10 +1,10 @@
 """Training: fit() with budgets and recipes, resumable checkpoints and the run's history.
 
-``alnumzoo.training.fit`` is the module; the function is ``alnumzoo.fit`` (or
-``alnumzoo.training.fit.fit``).
+``alnumzoo.training.fit`` is the function (also ``alnumzoo.fit``); it lives in the private
+module ``_fit``, so no module shadows it.
 """
 
-from alnumzoo.training import fit  # the module; the function is alnumzoo.fit
+from alnumzoo.training._fit import fit
 from alnumzoo.training.budget import BudgetClock, BudgetPlan, parse_budget
 from alnumzoo.training.checkpoint import (
     CheckpointError,
@@ -12,7 +12,7 @@ from alnumzoo.training.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from alnumzoo.training.history import EpochRecord, History, StepRecord
+from alnumzoo.training.history import EpochRecord, History, StepRecord, StopReason
 from alnumzoo.training.loop import FINE_TUNE_LR_FACTOR, NonFiniteLossError, TrainingInterrupted
 from alnumzoo.training.optim import build_optimizer
 from alnumzoo.training.options import FitOptions
@@ -32,6 +32,7 @@ __all__ = [
     "ProgressLR",
     "Recipe",
     "StepRecord",
+    "StopReason",
     "TrainState",
     "TrainingInterrupted",
     "build_optimizer",

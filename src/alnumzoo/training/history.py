@@ -76,7 +76,7 @@ class StepRecord:
 
 @dataclass
 class History:
-    """The result of [`alnumzoo.fit`][alnumzoo.training.fit.fit].
+    """The result of [`alnumzoo.fit`][alnumzoo.training._fit.fit].
 
     Attributes:
         records: One [`EpochRecord`][alnumzoo.training.history.EpochRecord] per evaluated epoch.

@@ -20,8 +20,8 @@ from alnumzoo.data.loaders import (
     validation_sample,
 )
 from alnumzoo.data.profiles import profile_of
+from alnumzoo.inference._evaluate import EvalResult, evaluate, require_matching_classes
 from alnumzoo.inference.device import autocast
-from alnumzoo.inference.evaluate import EvalResult, evaluate, require_matching_classes
 from alnumzoo.inference.tta import tta_views
 from alnumzoo.models.classifier import as_classifier
 from alnumzoo.training.budget import BudgetClock, BudgetPlan, estimate_eval_s

@@ -22,7 +22,7 @@ def _positive_int(name: str, value: Any) -> None:
 
 @dataclass(frozen=True)
 class FitOptions:
-    """The keyword arguments of [`fit`][alnumzoo.training.fit.fit] (see there for each one).
+    """The keyword arguments of [`fit`][alnumzoo.training._fit.fit] (see there for each one).
 
     Every number is checked when the options are made (``0`` never means "default"), so a run
     fails before it starts, and the same checked options travel to every process of a

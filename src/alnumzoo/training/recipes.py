@@ -21,7 +21,7 @@ class Recipe:
         lr: Base learning rate.
         batch_size: Images per optimizer step (per process under DDP).
         epochs: Epochs when neither ``budget`` nor ``epochs`` is given to
-            [`fit`][alnumzoo.training.fit.fit].
+            [`fit`][alnumzoo.training._fit.fit].
         momentum: SGD momentum.
         nesterov: Nesterov momentum for SGD.
         weight_decay: Decoupled for AdamW, L2 for SGD/Adam; never applied to norms or biases

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import update_bn
 
-from alnumzoo.inference.evaluate import EvalResult
+from alnumzoo.inference._evaluate import EvalResult
 from alnumzoo.training.checkpoint import TrainState
 
 __all__ = ["select_weights", "state_copy"]

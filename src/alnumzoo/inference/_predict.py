@@ -146,7 +146,7 @@ def iter_predict(
     device: str | torch.device | None = None,
     recursive: bool = False,
 ) -> Iterator[Prediction]:
-    """[`predict`][alnumzoo.inference.predict.predict], one batch at a time: images are read,
+    """[`predict`][alnumzoo.inference._predict.predict], one batch at a time: images are read,
     classified and yielded ``batch_size`` at a time, so memory stays bounded and the first
     answers come at once however many files a folder holds."""
     described = as_classifier(model)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EvalData", "EvalResult", "evaluate"]
 
-#: What [`evaluate`][alnumzoo.inference.evaluate.evaluate] accepts.
+#: What [`evaluate`][alnumzoo.inference._evaluate.evaluate] accepts.
 EvalData = (
     InMemoryImageDataset
     | DeviceLoader

@@ -1,6 +1,6 @@
 """fit(): train a model for a wall-clock budget or a number of epochs, resumably.
 
-[`fit`][alnumzoo.training.fit.fit] turns its arguments into
+[`fit`][alnumzoo.training._fit.fit] turns its arguments into
 [`FitOptions`][alnumzoo.training.options.FitOptions] and runs them here or in spawned processes;
 the run itself is [`Trainer`][alnumzoo.training.loop.Trainer]'s loop.
 """
@@ -140,7 +140,7 @@ def fit(
 def run_fit(
     model: nn.Module, train: Dataset[Any], val: Dataset[Any] | None, options: FitOptions
 ) -> History:
-    """[`fit`][alnumzoo.training.fit.fit] with its options made: this process's part of the
+    """[`fit`][alnumzoo.training._fit.fit] with its options made: this process's part of the
     run (the function [`launch_local`][alnumzoo.training.distributed.launch_local] starts in every
     process it spawns)."""
     device = resolve_device(options.device)
