@@ -10,7 +10,7 @@ from alnumzoo.data.alnum52_build import (
     split_fonts_by_family,
 )
 from alnumzoo.data.augment import AUGMENT_PRESETS, BatchAugment
-from alnumzoo.data.base import DatasetFormatError, InMemoryImageDataset
+from alnumzoo.data.base import DatasetFormatError, InMemoryImageDataset, SizedDataset
 from alnumzoo.data.cifar10 import Cifar10
 from alnumzoo.data.dogs import (
     CleaningReport,
@@ -49,6 +49,7 @@ __all__ = [
     "ImageTransform",
     "InMemoryImageDataset",
     "RenderStyle",
+    "SizedDataset",
     "StanfordDogs",
     "UnsafeArrayError",
     "build_alnum52",

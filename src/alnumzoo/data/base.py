@@ -6,6 +6,7 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol, TypeVar, runtime_checkable
 
 import torch
 from torch.utils.data import Dataset
@@ -15,10 +16,25 @@ from alnumzoo.labels import LabelMap
 __all__ = [
     "DatasetFormatError",
     "InMemoryImageDataset",
+    "SizedDataset",
     "check_targets",
     "read_regular_file",
     "require_dir",
 ]
+
+
+_ItemT = TypeVar("_ItemT", covariant=True)
+
+
+@runtime_checkable
+class SizedDataset(Protocol[_ItemT]):
+    """A map-style data set that knows its length: what `fit`, `evaluate` and the loaders
+    take. ``torch.utils.data.Dataset`` leaves ``__len__`` optional; every data set here and
+    ``TensorDataset``, ``Subset`` and torchvision's have it."""
+
+    def __getitem__(self, index: int) -> _ItemT: ...
+
+    def __len__(self) -> int: ...
 
 
 class DatasetFormatError(ValueError):

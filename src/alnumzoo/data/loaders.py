@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from alnumzoo.data.augment import AUGMENT_PRESETS, BatchAugment
-from alnumzoo.data.base import InMemoryImageDataset, check_targets
+from alnumzoo.data.base import InMemoryImageDataset, SizedDataset, check_targets
 from alnumzoo.data.profiles import profile_for
 from alnumzoo.labels import LabelMap
 
@@ -188,7 +188,7 @@ class DatasetLoader(SeededBatchOrder):
 
     def __init__(
         self,
-        dataset: Dataset[Any],
+        dataset: SizedDataset[Any],
         batch_size: int,
         *,
         shuffle: bool = True,
@@ -200,7 +200,7 @@ class DatasetLoader(SeededBatchOrder):
         rank: int = 0,
         world_size: int = 1,
     ) -> None:
-        super().__init__(len(dataset), batch_size, shuffle=shuffle, drop_last=drop_last,  # type: ignore[arg-type]
+        super().__init__(len(dataset), batch_size, shuffle=shuffle, drop_last=drop_last,
                          seed=seed, rank=rank, world_size=world_size)  # fmt: skip
         self.dataset = dataset
         self.labels: LabelMap | None = getattr(dataset, "labels", None)
@@ -217,8 +217,9 @@ class DatasetLoader(SeededBatchOrder):
         batches = [
             order[b * self.batch_size : (b + 1) * self.batch_size] for b in range(start, len(self))
         ]
-        loader = DataLoader(
-            self.dataset,
+        # DataLoader's annotation asks for a Dataset; any sized map-style set works.
+        loader: DataLoader[Any] = DataLoader(
+            cast("Dataset[Any]", self.dataset),
             batch_sampler=batches,
             num_workers=self.workers,
             pin_memory=self.device.type == "cuda",
@@ -252,7 +253,7 @@ def resolve_augment(augment: str | None, labels: LabelMap | None) -> str | None:
 
 
 def make_loader(
-    data: Dataset[Any],
+    data: SizedDataset[Any],
     batch_size: int,
     *,
     train: bool,
@@ -268,7 +269,7 @@ def make_loader(
     """A loader for ``data``: a [`DeviceLoader`][alnumzoo.data.loaders.DeviceLoader] for
     in-memory sets (data on the device, batched augmentation), a
     [`DatasetLoader`][alnumzoo.data.loaders.DatasetLoader] otherwise."""
-    per_rank = len(data) // world_size  # type: ignore[arg-type]
+    per_rank = len(data) // world_size
     drop_last = train and per_rank >= batch_size
     order: dict[str, Any] = {
         "shuffle": train, "drop_last": drop_last, "device": device, "seed": seed,
@@ -284,10 +285,10 @@ def make_loader(
     return DatasetLoader(data, batch_size, workers=workers, **order)
 
 
-def validation_sample(data: Dataset[Any], n: int) -> Dataset[Any]:
+def validation_sample(data: SizedDataset[Any], n: int) -> SizedDataset[Any]:
     """A fixed sample of about ``n`` items of ``data``: the first ``n / classes`` of every class
     for in-memory sets (so every class is scored), evenly spaced items otherwise."""
-    size = len(data)  # type: ignore[arg-type]
+    size = len(data)
     if n >= size:
         return data
     if isinstance(data, InMemoryImageDataset):
@@ -295,4 +296,4 @@ def validation_sample(data: Dataset[Any], n: int) -> Dataset[Any]:
         per_class = max(1, -(-n // classes))
         picks = [(data.targets == c).nonzero()[:per_class, 0] for c in range(classes)]
         return data.subset(torch.cat(picks).sort().values)
-    return Subset(data, torch.linspace(0, size - 1, n).long().tolist())
+    return Subset(cast("Dataset[Any]", data), torch.linspace(0, size - 1, n).long().tolist())

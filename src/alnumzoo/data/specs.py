@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from torch.utils.data import Dataset
-
-from alnumzoo.data.base import DatasetFormatError
+from alnumzoo.data.base import DatasetFormatError, SizedDataset
 from alnumzoo.data.profiles import DATA_KINDS
 
 __all__ = ["DataSplits", "open_data"]
@@ -25,9 +23,9 @@ class DataSplits:
         test_name: What ``test`` is, for printing.
     """
 
-    train: Dataset[Any]
-    val: Dataset[Any] | None
-    test: Dataset[Any]
+    train: SizedDataset[Any]
+    val: SizedDataset[Any] | None
+    test: SizedDataset[Any]
     test_name: str
 
 

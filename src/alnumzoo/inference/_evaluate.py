@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sized
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 import torch.distributed as dist
@@ -14,7 +14,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from alnumzoo.data.base import InMemoryImageDataset, check_targets
+from alnumzoo.data.base import InMemoryImageDataset, SizedDataset, check_targets
 from alnumzoo.data.loaders import DatasetLoader, DeviceLoader
 from alnumzoo.data.profiles import profile_of
 from alnumzoo.inference.device import autocast, resolve_device
@@ -33,7 +33,7 @@ EvalData = (
     InMemoryImageDataset
     | DeviceLoader
     | DatasetLoader
-    | Dataset[Any]
+    | SizedDataset[Any]
     | DataLoader[Any]
     | tuple[torch.Tensor, torch.Tensor]
 )
@@ -126,10 +126,9 @@ def _batches(
         return pairs, None
     if isinstance(data, DataLoader):
         return data, getattr(data.dataset, "labels", None)
-    return (
-        DataLoader(data, batch_size=batch_size, shuffle=False),
-        getattr(data, "labels", None),
-    )
+    # DataLoader's annotation asks for a Dataset; any sized map-style set works.
+    plain = cast("Dataset[Any]", data)
+    return DataLoader(plain, batch_size=batch_size, shuffle=False), getattr(data, "labels", None)
 
 
 def require_matching_classes(model: nn.Module, labels: LabelMap | None, role: str) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import Dataset
 
+from alnumzoo.data.base import SizedDataset
 from alnumzoo.inference.device import resolve_device
 from alnumzoo.training.distributed import init_distributed, launch_local
 from alnumzoo.training.history import History
@@ -33,8 +33,8 @@ __all__ = ["FINE_TUNE_LR_FACTOR", "NonFiniteLossError", "TrainingInterrupted", "
 
 def fit(
     model: nn.Module,
-    train: Dataset[Any],
-    val: Dataset[Any] | None = None,
+    train: SizedDataset[Any],
+    val: SizedDataset[Any] | None = None,
     *,
     budget: str | float | None = None,
     epochs: int | None = None,
@@ -138,7 +138,7 @@ def fit(
 
 
 def run_fit(
-    model: nn.Module, train: Dataset[Any], val: Dataset[Any] | None, options: FitOptions
+    model: nn.Module, train: SizedDataset[Any], val: SizedDataset[Any] | None, options: FitOptions
 ) -> History:
     """[`fit`][alnumzoo.training._fit.fit] with its options made: this process's part of the
     run (the function [`launch_local`][alnumzoo.training.distributed.launch_local] starts in every

@@ -16,6 +16,7 @@ from torch.optim.swa_utils import AveragedModel
 
 from alnumzoo._atomic import atomic_write
 from alnumzoo._jsonable import tuples_as_lists
+from alnumzoo.data.base import SizedDataset
 from alnumzoo.training.history import History
 from alnumzoo.training.recipes import Recipe
 
@@ -147,7 +148,7 @@ def check_training_checkpoint(state: dict[str, Any], path: str | Path) -> None:
             )
 
 
-def data_fingerprint(data: object) -> str:
+def data_fingerprint(data: SizedDataset[Any]) -> str:
     """A short hash that tells training sets apart: for in-memory sets the shape, every label
     and an evenly spaced sample of images; for other data sets their type and length."""
     digest = hashlib.blake2b(digest_size=12)
@@ -159,7 +160,7 @@ def data_fingerprint(data: object) -> str:
         step = max(1, len(images) // _FINGERPRINT_ROWS)
         digest.update(images[::step].cpu().contiguous().numpy().tobytes())
     else:
-        digest.update(f"{type(data).__qualname__}:{len(data)}".encode())  # type: ignore[arg-type]
+        digest.update(f"{type(data).__qualname__}:{len(data)}".encode())
     return digest.hexdigest()
 
 

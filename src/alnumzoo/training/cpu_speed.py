@@ -22,9 +22,9 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import Dataset
 
 from alnumzoo._atomic import atomic_write
+from alnumzoo.data.base import SizedDataset
 
 __all__ = ["CpuExecution", "choose_cpu_execution", "cpu_has_native_bf16", "probe_cpu_execution"]
 
@@ -222,7 +222,7 @@ def probe_cpu_execution(
 
 def choose_cpu_execution(
     model: nn.Module,
-    train: Dataset[Any],
+    train: SizedDataset[Any],
     batch_size: int,
     channels_last: bool | str,
     amp: bool | str,
@@ -242,7 +242,7 @@ def choose_cpu_execution(
         return CpuExecution(channels_last=bool(kept["channels_last"]), autocast_dtype=dtype)
     force_cl = None if channels_last == "auto" else bool(channels_last)
     force_bf16 = None if amp == "auto" else bool(amp)
-    if not probe or len(train) == 0:  # type: ignore[arg-type]
+    if not probe or len(train) == 0:
         return CpuExecution(
             channels_last=bool(force_cl), autocast_dtype=torch.bfloat16 if force_bf16 else None
         )

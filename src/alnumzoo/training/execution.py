@@ -7,8 +7,8 @@ from typing import Any
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import Dataset
 
+from alnumzoo.data.base import SizedDataset
 from alnumzoo.inference.device import autocast_dtype
 from alnumzoo.training.cpu_speed import choose_cpu_execution
 from alnumzoo.training.distributed import DistInfo
@@ -25,7 +25,7 @@ _COMPILE_MIN_BUDGET_S = 600.0
 
 def choose_execution(
     model: nn.Module,
-    train: Dataset[Any],
+    train: SizedDataset[Any],
     batch_size: int,
     epochs: int | None,
     options: FitOptions,
@@ -39,7 +39,7 @@ def choose_execution(
     if device.type == "cuda":
         use_cl = True if options.channels_last == "auto" else bool(options.channels_last)
         return use_cl, autocast_dtype(device, options.amp), {}
-    images = len(train)  # type: ignore[arg-type]
+    images = len(train)
     long_run = (options.budget_s or 0) >= _PROBE_MIN_BUDGET_S or (
         epochs is not None and epochs * images >= _PROBE_MIN_IMAGES
     )

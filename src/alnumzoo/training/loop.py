@@ -11,8 +11,8 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import Dataset
 
+from alnumzoo.data.base import SizedDataset
 from alnumzoo.data.loaders import (
     DatasetLoader,
     make_loader,
@@ -137,8 +137,8 @@ class Trainer:
     def __init__(
         self,
         model: nn.Module,
-        train: Dataset[Any],
-        val: Dataset[Any] | None,
+        train: SizedDataset[Any],
+        val: SizedDataset[Any] | None,
         options: FitOptions,
         device: torch.device,
         info: DistInfo,
@@ -159,9 +159,9 @@ class Trainer:
         self.recipe = rec
         if options.target is not None and val is None:
             raise ValueError("target needs validation data (val=...)")
-        if len(train) == 0:  # type: ignore[arg-type]
+        if len(train) == 0:
             raise ValueError("the training set is empty")
-        if val is not None and len(val) == 0:  # type: ignore[arg-type]
+        if val is not None and len(val) == 0:
             raise ValueError("the validation set is empty; pass val=None to train without one")
         require_matching_classes(model, getattr(train, "labels", None), "training")
         budget_s = options.budget_s
@@ -222,7 +222,7 @@ class Trainer:
             run={
                 "batch_size": bs,
                 "lr": base_lr,
-                "train_size": len(train),  # type: ignore[arg-type]
+                "train_size": len(train),
                 "train_fingerprint": data_fingerprint(train),
             },
             execution={"channels_last": self.channels_last, "precision": precision},
@@ -454,16 +454,16 @@ class Trainer:
         val = self.val_data
         if val is None or self.val_loader is None:
             return self.val_loader
-        size = self.plan.affordable_final_images(len(val), self.passes)  # type: ignore[arg-type]
+        size = self.plan.affordable_final_images(len(val), self.passes)
         if size is None:
             return self.val_loader
         self.final_tta = None
-        size = self.plan.affordable_final_images(len(val), 2) or len(val)  # type: ignore[arg-type]
+        size = self.plan.affordable_final_images(len(val), 2) or len(val)
         sample = validation_sample(val, size)
-        self.state.history.final_eval_images = len(sample)  # type: ignore[arg-type]
+        self.state.history.final_eval_images = len(sample)
         return self._loader(sample, self.options.eval_batch_size)
 
-    def _loader(self, data: Dataset[Any], batch_size: int, *, training: bool = False) -> Any:
+    def _loader(self, data: SizedDataset[Any], batch_size: int, *, training: bool = False) -> Any:
         loader = make_loader(
             data,
             batch_size,
