@@ -5,6 +5,7 @@ from alnumzoo.hub.files import WeightsIntegrityError, sha256_file, verify_sha256
 from alnumzoo.hub.load import from_pretrained, load_state_file
 from alnumzoo.hub.push import push_to_hub
 from alnumzoo.hub.save import model_card, save_pretrained
+from alnumzoo.hub.transfer import DownloadRefusedError
 from alnumzoo.models.base import connect_hub
 from alnumzoo.models.provenance import LoadReport
 
@@ -15,6 +16,7 @@ connect_hub(
 __all__ = [
     "CONFIG_NAME",
     "WEIGHTS_NAME",
+    "DownloadRefusedError",
     "LoadReport",
     "WeightsIntegrityError",
     "build_from_config",

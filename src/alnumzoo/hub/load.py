@@ -43,6 +43,7 @@ from alnumzoo.hub.config import (
     read_temperature,
 )
 from alnumzoo.hub.files import sha256_file, verify_sha256
+from alnumzoo.hub.transfer import bounded_download, transport_errors
 from alnumzoo.labels import LabelMap
 from alnumzoo.models.base import ZooModel
 from alnumzoo.models.provenance import LoadReport
@@ -135,20 +136,28 @@ def _download(repo_id: str, filename: str, revision: str | None, access: _HubAcc
     forced = access.local_files_only if access.local_files_only is not None else _offline_env()
     # A dead network reads the cache at once instead of retrying for a minute.
     offline = forced or not hub_reachable(endpoint)
+    limit = MAX_DOWNLOAD_BYTES.get(filename, MAX_WEIGHTS_BYTES)
     try:
-        if not offline:
-            _check_announced_size(repo_id, filename, revision, access)
-        return Path(
-            hf_hub_download(
-                repo_id,
-                filename,
-                revision=revision,
-                cache_dir=cache_dir,
-                local_files_only=offline,
-                token=token,
-                endpoint=endpoint,
+        with bounded_download(
+            f"{repo_id}/{filename}", max_bytes=limit, seconds=download_seconds()
+        ):
+            if not offline:
+                _check_announced_size(repo_id, filename, revision, access)
+            return Path(
+                hf_hub_download(
+                    repo_id,
+                    filename,
+                    revision=revision,
+                    cache_dir=cache_dir,
+                    local_files_only=offline,
+                    token=token,
+                    endpoint=endpoint,
+                )
             )
-        )
+    except transport_errors() as exc:
+        raise ConnectionError(
+            f"downloading {repo_id}/{filename} failed: {type(exc).__name__}: {exc}"
+        ) from exc
     except LocalEntryNotFoundError as exc:
         raise FileNotFoundError(
             f"{filename} of {repo_id} (revision {revision or 'main'}) is not in the Hugging Face "
@@ -162,6 +171,19 @@ def _download(repo_id: str, filename: str, revision: str | None, access: _HubAcc
         raise FileNotFoundError(f"{repo_id}@{revision or 'main'}/{filename}: {exc}") from exc
     except HfHubHTTPError as exc:
         raise ConnectionError(f"downloading {repo_id}/{filename} failed: {exc}") from exc
+
+
+def download_seconds() -> float:
+    """The time one file's download may take in all (``ALNUMZOO_DOWNLOAD_SECONDS``, default
+    300: a 256 MB file at under 1 MB/s), so a server that trickles bytes cannot hang a load."""
+    value = os.environ.get("ALNUMZOO_DOWNLOAD_SECONDS", "300")
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ValueError(f"ALNUMZOO_DOWNLOAD_SECONDS must be a positive number, got {value!r}")
+    return seconds
 
 
 #: The largest file a download may announce: a config.json describes one model, and weights
