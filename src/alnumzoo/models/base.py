@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import torch
 from torch import nn
@@ -94,34 +93,22 @@ def resolve_labels(
     return num_classes, labels
 
 
-def _record_init_args(cls: type[ZooModel]) -> None:
-    """Wrap ``cls.__init__`` so that an instance built by it records the arguments it was
-    built with in ``init_args``, read from the constructor's signature (as huggingface_hub's
-    ``ModelHubMixin`` does) instead of a hand-written dict."""
-    init = cls.__dict__.get("__init__")
-    if init is None:
-        return
-    signature = inspect.signature(init)
-
-    @functools.wraps(init)
-    def recording_init(self: ZooModel, *args: Any, **kwargs: Any) -> None:
-        init(self, *args, **kwargs)
-        if type(self) is not cls and type(self).__dict__.get("__init__") is not None:
-            return  # a subclass with its own constructor records its own arguments
-        bound = signature.bind(self, *args, **kwargs)
-        bound.apply_defaults()
-        recorded: dict[str, Any] = {}
-        for name, value in bound.arguments.items():
-            kind = signature.parameters[name].kind
-            if kind is inspect.Parameter.VAR_KEYWORD and isinstance(value, Mapping):
-                recorded.update({k: tuples_as_lists(v) for k, v in value.items()})
-            elif name not in self.unrecorded_args and kind is not inspect.Parameter.VAR_POSITIONAL:
-                recorded[name] = tuples_as_lists(value)
-        # The class count as resolved (from labels when only they were given).
-        recorded["num_classes"] = self.num_classes
-        self.init_args = recorded
-
-    cls.__init__ = recording_init  # type: ignore[method-assign]
+def _recorded_arguments(
+    cls: type[ZooModel], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """The constructor arguments of a ``cls(*args, **kwargs)`` call, JSON-ready, with defaults
+    filled in (``bind_partial``: ``copy`` and ``pickle`` call ``__new__`` without any)."""
+    signature = inspect.signature(cls.__init__)
+    bound = signature.bind_partial(None, *args, **kwargs)
+    bound.apply_defaults()
+    recorded: dict[str, Any] = {}
+    for name, value in bound.arguments.items():
+        kind = signature.parameters[name].kind
+        if kind is inspect.Parameter.VAR_KEYWORD and isinstance(value, Mapping):
+            recorded.update({k: tuples_as_lists(v) for k, v in value.items()})
+        elif name not in cls.unrecorded_args and kind is not inspect.Parameter.VAR_POSITIONAL:
+            recorded[name] = tuples_as_lists(value)
+    return recorded
 
 
 class ZooModel(nn.Module):
@@ -139,7 +126,6 @@ class ZooModel(nn.Module):
         in_chans: Number of input channels.
         input_size: ``(H, W)`` the head is built for, or ``None`` when any size works.
         labels: Class names of the outputs, or ``None`` when unknown.
-        init_args: Constructor keyword arguments that rebuild this model.
         temperature: Softmax temperature that makes the predicted probabilities calibrated,
             fitted on held-back data when weights are published
             ([`fit_temperature`][alnumzoo.inference.calibration.fit_temperature]); 1.0 means
@@ -158,9 +144,20 @@ class ZooModel(nn.Module):
     #: Width of the pooled features the classifier reads (``forward_head(x, pre_logits=True)``).
     num_features: int = 0
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        _record_init_args(cls)
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        # The constructor's arguments are read here, from its signature, as huggingface_hub's
+        # ModelHubMixin does: no subclass's __init__ is wrapped or replaced.
+        instance = super().__new__(cls)
+        object.__setattr__(instance, "_init_call", _recorded_arguments(cls, args, kwargs))
+        return instance
+
+    @property
+    def init_args(self) -> dict[str, Any]:
+        """Constructor keyword arguments that rebuild this model: those it was built with
+        (defaults filled in) and its current class count (resolved from labels, or changed
+        by `reset_classifier`)."""
+        call: dict[str, Any] = self.__dict__.get("_init_call", {})
+        return {**call, "num_classes": self.num_classes}
 
     def __init__(
         self,
@@ -177,8 +174,6 @@ class ZooModel(nn.Module):
         self.in_chans = in_chans
         self.input_size = input_size
         self.labels = labels
-        #: Filled in when the subclass's constructor returns (see `_record_init_args`).
-        self.init_args: dict[str, Any] = {}
         #: Set by ``alnumzoo.from_pretrained``: where the weights came from.
         self.load_report: LoadReport | None = None
         self.temperature = 1.0
@@ -295,7 +290,6 @@ class ZooModel(nn.Module):
         self.num_classes = num_classes
         if self.labels is not None and len(self.labels) != num_classes:
             self.labels = None
-        self.init_args["num_classes"] = num_classes
 
     def _replace_classifier(self, num_classes: int) -> None:
         """Put a fresh ``num_classes``-way layer (``Identity`` for 0) at `head_name`, on the
