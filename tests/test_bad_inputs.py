@@ -787,3 +787,20 @@ def test_a_huge_or_headerless_weights_file_is_refused_before_hashing(tmp_path: P
     weights.write_bytes(b"\xff" * 64)
     with pytest.raises(ValueError, match="not a valid safetensors file"):
         alnumzoo.from_pretrained(folder)
+
+
+def test_a_folder_named_in_non_utf8_bytes_saves_and_loads(tmp_path: Path) -> None:
+    """A folder whose name is bytes from another locale (not UTF-8) round-trips; the card shows
+    the name with escapes."""
+    folder = Path(os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9_model"))
+    try:
+        folder.mkdir()
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system refuses non-UTF-8 names")
+    torch.manual_seed(0)
+    model = alnumzoo.create_model("cifar_cnn")
+    alnumzoo.save_pretrained(model, folder)
+    loaded = alnumzoo.from_pretrained(folder)
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[key]), key
+    assert "./caf\\xe9_model" in (folder / "README.md").read_text(encoding="utf-8")

@@ -31,7 +31,7 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils._validators import validate_repo_id
 from safetensors import SafetensorError
-from safetensors.torch import load_file
+from safetensors.torch import load, load_file
 
 from alnumzoo.data.profiles import PROFILES
 from alnumzoo.hub.adapt import adapt_head, adapt_stem, check_keys, check_values
@@ -94,11 +94,23 @@ def load_state_file(
             raise ValueError(f"{path}: expected a flat state_dict of tensors")
         return state
     try:
-        return load_file(str(path), device="cpu")
+        if _utf8(path):
+            return load_file(str(path), device="cpu")
+        # safetensors only opens UTF-8 paths; a folder named in another locale's bytes is
+        # read here (files are at most MAX_WEIGHTS_BYTES, checked before).
+        return load(path.read_bytes())
     except (SafetensorError, OSError, ValueError) as exc:
         raise ValueError(
             f"{path}: not a valid safetensors file (corrupt, truncated or another format): {exc}"
         ) from exc
+
+
+def _utf8(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -183,7 +184,9 @@ def save_pretrained(
     if clash:
         raise ValueError(f"extra_config may not replace {clash}")
     config = json.dumps({**base, **dict(extra_config or {})}, indent=2)
-    text = str(card if card is not None else model_card(model, repo_id=f"./{out.name}"))
+    # A folder name that is not UTF-8 (bytes from another locale) is shown with escapes.
+    shown = os.fsencode(out.name).decode("utf-8", "backslashreplace")
+    text = str(card if card is not None else model_card(model, repo_id=f"./{shown}"))
 
     def write_files(folder: Path) -> None:
         try:
@@ -191,8 +194,8 @@ def save_pretrained(
         except SafetensorError as exc:
             # A full disk or a file-size limit shows as a safetensors error; say which file.
             raise OSError(f"cannot write {out / WEIGHTS_NAME}: {exc}") from exc
-        (folder / CONFIG_NAME).write_text(config)
-        (folder / CARD_NAME).write_text(text)
+        (folder / CONFIG_NAME).write_text(config, encoding="utf-8")
+        (folder / CARD_NAME).write_text(text, encoding="utf-8")
         for name in SAVED_FILES:
             set_default_mode(folder / name)
 
