@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from alnumzoo.cli import main
 
@@ -193,6 +194,22 @@ def test_warnings_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str
     ]
     assert not any(line.startswith("  ") for line in err)  # no source lines
 
+
+
+def test_train_with_a_seed_is_bit_identical(tmp_path: Path) -> None:
+    """Two seeded CLI runs in one process give the same weights, bit for bit."""
+    from safetensors.torch import load_file
+
+    data = f"cifar10:{_cifar_tree(tmp_path / 'cifar', per_class=4)}"
+    weights = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        args = ["train", "cifar_cnn", "--data", data, "--epochs", "1", "--batch-size", "8",
+                "--seed", "3", "--threads", "1", "--out", str(out), "--quiet"]  # fmt: skip
+        assert main(args) == 0
+        weights.append(load_file(str(out / "model" / "model.safetensors")))
+    for key, value in weights[0].items():
+        assert torch.equal(value, weights[1][key]), key
 
 
 def test_interrupted_train_says_how_to_continue_in_cli_syntax(
