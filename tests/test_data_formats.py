@@ -191,3 +191,19 @@ def test_stanford_dogs_errors(tmp_path: Path) -> None:
     (tmp_path / "Images" / "n1-Chihuahua").mkdir(parents=True)
     with pytest.raises(DatasetFormatError, match=r"train_list\.txt"):
         StanfordDogs(tmp_path, "train")
+
+
+def test_select_classes_relabels_in_the_given_order_and_keeps_the_profile() -> None:
+    from alnumzoo.data import InMemoryImageDataset, profile_for
+
+    images = torch.arange(20, dtype=torch.uint8).view(20, 1, 1, 1).expand(20, 1, 4, 4)
+    data = InMemoryImageDataset(images.contiguous(), torch.arange(20) % 10, FASHION_MNIST)
+    two = data.select_classes(["Shirt", "T-shirt/top"])
+    assert two.labels.names == ("Shirt", "T-shirt/top")
+    assert len(two) == 4
+    # Shirt is class 6 of Fashion-MNIST, T-shirt/top class 0: images 0, 6, 10, 16.
+    assert two.images[:, 0, 0, 0].tolist() == [0, 6, 10, 16]
+    assert two.targets.tolist() == [1, 0, 1, 0]
+    assert profile_for(two.labels) == profile_for(FASHION_MNIST)
+    with pytest.raises(KeyError):
+        data.select_classes(["Sweater?"])

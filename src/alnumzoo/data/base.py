@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, TypeVar, runtime_checkable
 
@@ -149,6 +149,23 @@ class InMemoryImageDataset(Dataset[tuple[torch.Tensor, int]]):
         """A new data set holding the rows ``indices`` (sharing no storage with this one)."""
         return InMemoryImageDataset(
             self.images[indices].clone(), self.targets[indices].clone(), self.labels, self.transform
+        )
+
+    def select_classes(self, names: Sequence[str]) -> InMemoryImageDataset:
+        """The images of the classes ``names`` only, relabelled ``0 .. len(names) - 1`` in the
+        order given, with the matching `LabelMap.subset` (whose data profile is this set's):
+        the data for a model with a new head, e.g. two of CIFAR-10's classes.
+
+        Raises:
+            KeyError: a name is not one of this set's classes.
+        """
+        labels = self.labels.subset(names)
+        chosen = torch.tensor(self.labels.encode(names), dtype=torch.long)
+        relabel = torch.full((len(self.labels),), -1, dtype=torch.long)
+        relabel[chosen] = torch.arange(len(chosen))
+        rows = torch.isin(self.targets, chosen).nonzero()[:, 0]
+        return InMemoryImageDataset(
+            self.images[rows].clone(), relabel[self.targets[rows]], labels, self.transform
         )
 
     def class_counts(self) -> list[int]:

@@ -85,9 +85,12 @@ DATA_KINDS: dict[str, str] = {p.kind: p.root for p in PROFILES.values() if p.kin
 
 
 def profile_for(labels: LabelMap | None) -> DataProfile:
-    """The profile of the data set a label map belongs to (natural images when unknown)."""
-    if labels is not None and labels.name in PROFILES:
-        return PROFILES[labels.name]
+    """The profile of the data set a label map belongs to (natural images when unknown); a
+    subset of a known set's classes (``LabelMap.subset``'s ``"<name>-subset"``) is that set's."""
+    if labels is not None:
+        name = labels.name.removesuffix("-subset")
+        if name in PROFILES:
+            return PROFILES[name]
     return DataProfile(labels.name if labels is not None else "unknown")
 
 

@@ -1,0 +1,112 @@
+"""Fine-tuning a shipped model on a few of its classes, against training from scratch.
+
+    python benchmarks/fine_tune.py [--case shirts digits] [--budget 60] [--threads 1]
+        [--alnum52 ~/.cache/alnumzoo/data/alnum52w_48] [--json benchmarks/results/fine_tune.json]
+
+Cases (each scored off the clock on held-out images of the chosen classes only):
+
+- ``shirts``: ``crnn.fashion_mnist`` on Fashion-MNIST's two most confused classes, Shirt and
+  T-shirt/top (train / val / test splits of those classes);
+- ``digits``: ``char_resnet.alnum52`` on the ten digits of a rendered wide-corpus set
+  (``--alnum52``: train / select / heldout font families).
+
+Per case, at the same budget and seed, one after another:
+
+- ``start``: the shipped weights with the new head, no training (``from_pretrained`` keeps
+  the pretrained classifier rows of the chosen classes, so this is already a classifier);
+- ``fine_tune``: ``from_pretrained(name, labels=classes)`` then ``fit(...)`` as a user calls
+  it (the fine-tune recipe is chosen automatically);
+- ``full_rate``: the same, with ``fine_tune=False`` (the default recipe's full rate);
+- ``scratch``: ``create_model(arch, labels=classes)`` and ``fit`` with the default recipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import alnumzoo
+from alnumzoo import evaluate, fit
+from alnumzoo.data import Alnum52Rendered, FashionMNIST, InMemoryImageDataset
+
+REPO = Path(__file__).resolve().parents[1]
+DIGITS = list("0123456789")
+SHIRTS = ["T-shirt/top", "Shirt"]
+
+
+def load(
+    case: str, alnum52: Path | None
+) -> tuple[str, InMemoryImageDataset, InMemoryImageDataset, InMemoryImageDataset]:
+    """(shipped variant, train, val, test) of the chosen classes."""
+    if case == "shirts":
+        splits = [FashionMNIST(split=s).select_classes(SHIRTS) for s in ("train", "val", "test")]
+        return "crnn.fashion_mnist", *splits  # type: ignore[return-value]
+    if case == "digits":
+        if alnum52 is None:
+            raise SystemExit("--case digits needs --alnum52 (a rendered wide-corpus set)")
+        splits = [
+            Alnum52Rendered(alnum52, s).select_classes(DIGITS)
+            for s in ("train", "select", "heldout")
+        ]
+        return "char_resnet.alnum52", *splits  # type: ignore[return-value]
+    raise SystemExit(f"unknown case {case!r}")
+
+
+def run_case(case: str, budget: float, alnum52: Path | None) -> dict[str, Any]:
+    name, train, val, test = load(case, alnum52)
+    classes = list(train.labels.names)
+    arch = alnumzoo.get_model_entry(name).arch
+    out: dict[str, Any] = {
+        "model": name,
+        "classes": classes,
+        "images": {"train": len(train), "val": len(val), "test": len(test)},
+    }
+    for variant in ("start", "fine_tune", "full_rate", "scratch"):
+        torch.manual_seed(0)
+        if variant == "scratch":
+            model = alnumzoo.create_model(arch, labels=classes)
+        else:
+            model = alnumzoo.from_pretrained(name, labels=classes)
+        info: dict[str, Any] = {}
+        start = time.perf_counter()
+        if variant != "start":
+            history = fit(model, train, val, budget=budget, progress=False,
+                          fine_tune="auto" if variant == "fine_tune" else False)  # fmt: skip
+            info = {"recipe": history.recipe, "fine_tuned": history.fine_tuned,
+                    "start_val": history.start_acc, "steps": history.steps,
+                    "selected": history.selected}  # fmt: skip
+        wall = time.perf_counter() - start
+        accuracy = evaluate(model, test).accuracy
+        out[variant] = {"test_acc": round(accuracy, 4), "wall_s": round(wall, 1), **info}
+        print(f"{case:7s} {variant:10s} {accuracy:.4f}  wall {wall:6.1f}s  {info}", flush=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", nargs="+", choices=("shirts", "digits"), default=["shirts"])
+    parser.add_argument("--budget", type=float, default=60.0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--alnum52", type=Path, default=None)
+    parser.add_argument("--json", type=Path, default=REPO / "benchmarks/results/fine_tune.json")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    results: dict[str, Any] = {
+        "machine": f"{platform.processor() or platform.machine()}, {args.threads} thread(s)",
+        "torch": torch.__version__,
+        "budget_s": args.budget,
+        "cases": {case: run_case(case, args.budget, args.alnum52) for case in args.case},
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
