@@ -408,6 +408,24 @@ def test_slow_validation_cannot_eat_the_budget(monkeypatch: pytest.MonkeyPatch) 
     assert sum(r.train_s for r in history.records) > 2.5  # about 3.5 of the 4 s trained
 
 
+def test_auto_evaluation_skips_costly_mid_run_passes_under_a_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """eval_every="auto": under a budget a validation pass that costs more than 2% of an
+    epoch is made only at the end; by epochs (or with eval_every=1) every epoch is scored."""
+    loop_module = sys.modules["alnumzoo.training.loop"]
+    monkeypatch.setattr(loop_module, "estimate_eval_s", lambda *a, **k: 0.5)
+    data, val = tiny_cifar(64), tiny_cifar(32, 1)
+    budgeted = fit(cifar_model(), data, val, budget=5, batch_size=32, progress=False)
+    scored = [r.val_acc is not None for r in budgeted.records]
+    assert len(scored) >= 2
+    assert scored == [False] * (len(scored) - 1) + [True]
+    every = fit(cifar_model(), data, val, budget=3, batch_size=32, eval_every=1, progress=False)
+    assert all(r.val_acc is not None for r in every.records)
+    by_epochs = fit(cifar_model(), data, val, epochs=3, batch_size=32, progress=False)
+    assert all(r.val_acc is not None for r in by_epochs.records)
+
+
 def test_resume_refuses_a_checkpoint_from_another_recipe(tmp_path: Path) -> None:
     ck = tmp_path / "run.pt"
     fit(cifar_model(), tiny_cifar(64), epochs=1, batch_size=32, checkpoint=ck, progress=False)

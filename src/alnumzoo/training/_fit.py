@@ -51,7 +51,7 @@ def fit(
     amp: bool | str = "auto",
     channels_last: bool | str = "auto",
     compile: bool | str = "auto",
-    eval_every: int = 1,
+    eval_every: int | str = "auto",
     reserve: float | None = None,
     eval_batch_size: int = 512,
     workers: int = 0,
@@ -98,7 +98,10 @@ def fit(
             the CPU (runs of a minute or 20,000 images and more; shorter ones stay NCHW).
         compile: ``torch.compile`` the training forward (``"auto"``: on a single CUDA
             device with a budget of 10 minutes or more, where compile time pays back).
-        eval_every: Evaluate every this many epochs (and always at the end).
+        eval_every: Evaluate every this many epochs (and always at the end). ``"auto"``:
+            every epoch, except under a budget without ``target``, where a mid-run
+            evaluation is made only when it costs at most 2% of the epoch (the schedule ends
+            at zero, so the last weights are nearly always the best).
         reserve: Seconds of the budget kept for the final evaluation and checkpoint
             (default: measured from the evaluations, at least 2% of the budget).
         eval_batch_size: Batch size for evaluation.

@@ -47,7 +47,7 @@ class FitOptions:
     amp: bool | str = "auto"
     channels_last: bool | str = "auto"
     compile: bool | str = "auto"
-    eval_every: int = 1
+    eval_every: int | str = "auto"
     reserve: float | None = None
     eval_batch_size: int = 512
     workers: int = 0
@@ -58,9 +58,12 @@ class FitOptions:
     def __post_init__(self) -> None:
         if self.fine_tune not in (True, False, "auto"):
             raise ValueError(f"fine_tune must be True, False or 'auto', got {self.fine_tune!r}")
-        for name in ("batch_size", "max_steps", "eval_every", "eval_batch_size", "devices",
-                     "epochs"):  # fmt: skip
+        for name in ("batch_size", "max_steps", "eval_batch_size", "devices", "epochs"):
             _positive_int(name, getattr(self, name))
+        if self.eval_every != "auto":
+            if self.eval_every is None:
+                raise ValueError("eval_every must be a positive integer or 'auto', got None")
+            _positive_int("eval_every", self.eval_every)
         workers = self.workers
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
             raise ValueError(f"workers must be a non-negative integer, got {workers!r}")
