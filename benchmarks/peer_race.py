@@ -239,6 +239,18 @@ CONTESTANTS: dict[str, Callable[[Case, float, float], tuple[nn.Module, dict[str,
 }
 
 
+def _store(path: Path, key: str, cell: dict[str, Any], machine: dict[str, str]) -> None:
+    """Write one cell into the results file, re-reading it first: cases run in parallel
+    processes (one thread each) share the file."""
+    results = json.loads(path.read_text()) if path.exists() else {"cells": {}}
+    results.update(machine)
+    results["cells"][key] = cell
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, indent=2) + "\n")
+    tmp.replace(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", choices=("crnn", "alnum52"), required=True)
@@ -252,17 +264,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     case = load_case(args.case, args.data, args.per_class)
-    results: dict[str, Any] = (
-        json.loads(args.json.read_text()) if args.json.exists() else {"cells": {}}
-    )
-    results.update(
-        machine=f"{platform.processor() or platform.machine()}, {args.threads} thread(s), "
+    machine = {
+        "machine": f"{platform.processor() or platform.machine()}, {args.threads} thread(s), "
         f"native bf16: {cpu_has_native_bf16()}",
-        torch=torch.__version__,
-    )
+        "torch": torch.__version__,
+    }
     for budget in args.budget:
-        cell = results["cells"].setdefault(f"{args.case}@{budget:g}s", {})
-        cell["case"] = case.description
+        key = f"{args.case}@{budget:g}s"
+        cell: dict[str, Any] = {"case": case.description}
         for name in args.contestants:
             torch.set_num_threads(args.threads)
             start = time.perf_counter()
@@ -273,8 +282,7 @@ def main(argv: list[str] | None = None) -> int:
             cell[name] = {"accuracy": round(accuracy, 4), "wall_s": round(wall, 1), **info}
             print(f"{args.case} {budget:g}s {name:15s} {accuracy:.4f}  wall {wall:6.1f}s  {info}",
                   flush=True)  # fmt: skip
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(results, indent=2) + "\n")
+            _store(args.json, key, cell, machine)
     return 0
 
 
