@@ -97,6 +97,8 @@ READER_CASES: dict[str, tuple[Callable[[Path], None], type[Exception], str]] = {
     "symlink to /dev/zero": (
         lambda p: p.symlink_to("/dev/zero"), DatasetFormatError, "expected a regular file"),
     "fifo": (lambda p: os.mkfifo(p), DatasetFormatError, "expected a regular file"),
+    "folder named like the file": (
+        lambda p: p.mkdir(), DatasetFormatError, "expected a regular file, found a directory"),
     "pickle allocating 900 MB without data": (
         lambda p: p.write_bytes(_npy_bytes({"image": _AllocateWithoutData((1, 30000, 30000))})),
         UnsafeArrayError, r"numpy\.ndarray.*without data"),

@@ -56,8 +56,11 @@ def read_regular_file(path: str | Path, max_bytes: int) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise DatasetFormatError(f"{path}: cannot open ({exc.strerror})") from exc
-    with os.fdopen(fd, "rb") as f:
+    # Checked before fdopen: fdopen refuses a directory with a message naming the descriptor.
+    try:
         info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise DatasetFormatError(f"{path}: expected a regular file, found a directory")
         if not stat.S_ISREG(info.st_mode):
             raise DatasetFormatError(f"{path}: expected a regular file, found a special file")
         if info.st_size > max_bytes:
@@ -65,6 +68,10 @@ def read_regular_file(path: str | Path, max_bytes: int) -> bytes:
                 f"{path}: {info.st_size:,} bytes is over the {max_bytes:,}-byte limit for this "
                 "kind of file"
             )
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as f:
         data = f.read(max_bytes + 1)
     if len(data) > max_bytes:  # grew while being read
         raise DatasetFormatError(f"{path}: grew past the {max_bytes:,}-byte limit while read")
