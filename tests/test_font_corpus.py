@@ -20,7 +20,7 @@ from alnumzoo.data.font_categories import (
     font_classifier,
     read_debian_categories,
 )
-from alnumzoo.data.fonts import FontInfo
+from alnumzoo.data.fonts import FontInfo, _symbolic_name
 from alnumzoo.data.transforms import crop_to_ink, fill_frame
 
 REPO = Path(__file__).resolve().parents[1]
@@ -157,6 +157,25 @@ def test_real_world_style_draws_every_effect_and_old_styles_are_unchanged() -> N
         assert image.shape == (48, 48)
         assert image.dtype == np.uint8
         assert image.min() < image.max()
+
+
+@pytest.mark.parametrize(
+    ("name", "symbolic"),
+    [
+        ("Noto Sans Symbols 2", True),
+        ("NotoSansMath-Regular", True),
+        ("Font Awesome 6 Free", True),
+        ("Material Icons", True),
+        ("Noto Color Emoji", True),
+        ("libre-barcode-39-latin-400-normal", True),
+        ("Mathilde", False),
+        ("Silicon Sans", False),
+        ("Kapi", False),
+        ("Iconic Serif", False),
+    ],
+)
+def test_symbol_families_are_matched_by_whole_words(name: str, symbolic: bool) -> None:
+    assert _symbolic_name(name) is symbolic
 
 
 def _fonts_from_groups(groups: int) -> list[Path]:

@@ -25,11 +25,19 @@ DEFAULT_FONT_DIRS: tuple[str, ...] = (
 )
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".pfb", ".woff", ".woff2")
 
-# Families that map letters to pictures, math or other scripts: their "A" is not an A.
+# Families that map letters to pictures, math or other scripts: their "A" is not an A. Matched
+# as whole words of the name (camel case split), so text faces whose names merely contain one
+# ("Mathilde", "Silicon", "Kapi") are kept.
 _SYMBOLIC = re.compile(
-    r"symbol|dingbat|emoji|icon|awesome|wingding|webding|math|braille|ornament|pi\b|barcode",
+    r"\b(symbol|dingbat|icon|awesome|wingding|webding|math|braille|ornament|pi|barcode)s?\b"
+    r"|emoji",
     re.IGNORECASE,
 )
+_CAMEL_HUMP = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def _symbolic_name(name: str) -> bool:
+    return _SYMBOLIC.search(_CAMEL_HUMP.sub(" ", name).replace("_", " ")) is not None
 _PROBE_SIZE = 64
 
 
@@ -109,7 +117,7 @@ def screen_font(path: str | Path, chars: Sequence[str] = tuple(ALNUM52)) -> Font
     except (OSError, ValueError) as exc:
         return f"unreadable: {exc}"
     family, style = family or Path(path).stem, style or "Regular"
-    if _SYMBOLIC.search(family) or _SYMBOLIC.search(Path(path).stem):
+    if _symbolic_name(family) or _symbolic_name(Path(path).stem):
         return f"symbol font family {family!r}"
     try:
         problem = _glyph_problem(font, chars)
