@@ -1,12 +1,15 @@
 """Fine-tuning a shipped model on a few of its classes, against training from scratch.
 
-    python benchmarks/fine_tune.py [--case shirts digits] [--budget 60] [--threads 1]
+    python benchmarks/fine_tune.py [--case shirts cats_dogs digits] [--budget 60] [--threads 1]
         [--alnum52 ~/.cache/alnumzoo/data/alnum52w_48] [--json benchmarks/results/fine_tune.json]
 
 Cases (each scored off the clock on held-out images of the chosen classes only):
 
 - ``shirts``: ``crnn.fashion_mnist`` on Fashion-MNIST's two most confused classes, Shirt and
   T-shirt/top (train / val / test splits of those classes);
+- ``cats_dogs``: ``cifar_cnn.cifar10`` on cat and dog, the pair it confuses most (the JPEG
+  copy of CIFAR-10 in ``../shared/data``; its training images of the two classes split 9:1 into
+  train and val with a fixed seed, its test images scored);
 - ``digits``: ``char_resnet.alnum52`` on the ten digits of a rendered wide-corpus set
   (``--alnum52``: train / select / heldout font families).
 
@@ -33,9 +36,11 @@ import torch
 
 import alnumzoo
 from alnumzoo import evaluate, fit
-from alnumzoo.data import Alnum52Rendered, FashionMNIST, InMemoryImageDataset
+from alnumzoo.data import Alnum52Rendered, Cifar10, FashionMNIST, InMemoryImageDataset
 
 REPO = Path(__file__).resolve().parents[1]
+CIFAR_TAR = REPO.parent / "shared" / "data" / "cifar10_jpeg_q75.tar"
+CATS_DOGS = ["cat", "dog"]
 DIGITS = list("0123456789")
 SHIRTS = ["T-shirt/top", "Shirt"]
 
@@ -47,6 +52,12 @@ def load(
     if case == "shirts":
         splits = [FashionMNIST(split=s).select_classes(SHIRTS) for s in ("train", "val", "test")]
         return "crnn.fashion_mnist", *splits  # type: ignore[return-value]
+    if case == "cats_dogs":
+        pool = Cifar10(CIFAR_TAR, "train").select_classes(CATS_DOGS)
+        order = torch.randperm(len(pool), generator=torch.Generator().manual_seed(0))
+        cut = len(pool) * 9 // 10
+        test = Cifar10(CIFAR_TAR, "test").select_classes(CATS_DOGS)
+        return "cifar_cnn.cifar10", pool.subset(order[:cut]), pool.subset(order[cut:]), test
     if case == "digits":
         if alnum52 is None:
             raise SystemExit("--case digits needs --alnum52 (a rendered wide-corpus set)")
@@ -90,7 +101,9 @@ def run_case(case: str, budget: float, alnum52: Path | None) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", nargs="+", choices=("shirts", "digits"), default=["shirts"])
+    parser.add_argument(
+        "--case", nargs="+", choices=("shirts", "cats_dogs", "digits"), default=["shirts"]
+    )
     parser.add_argument("--budget", type=float, default=60.0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--alnum52", type=Path, default=None)
