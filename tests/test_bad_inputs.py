@@ -244,20 +244,22 @@ def test_folder_named_like_a_registry_name_never_shadows_it(in_tmp_cwd: Path) ->
 def _tampered_copy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: Callable[[dict], None]
 ) -> None:  # type: ignore[type-arg]
-    from alnumzoo.hub import load as hub_load
+    from alnumzoo.hub import resolve as hub_resolve
 
-    original = hub_load.embedded_weights_dir("crnn.fashion_mnist")
+    original = hub_resolve.embedded_weights_dir("crnn.fashion_mnist")
     copy = tmp_path / "weights" / "crnn.fashion_mnist"
     shutil.copytree(original, copy)
     config = json.loads((copy / "config.json").read_text())
     edit(config)
     (copy / "config.json").write_text(json.dumps(config, indent=2))
-    monkeypatch.setattr(hub_load, "embedded_weights_dir", lambda name: tmp_path / "weights" / name)
+    monkeypatch.setattr(
+        hub_resolve, "embedded_weights_dir", lambda name: tmp_path / "weights" / name
+    )
 
 
 def test_config_is_inside_the_pin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def swap_labels(config: dict) -> None:  # type: ignore[type-arg]
-        names = config["labels"]["names"]
+        names = config["label_names"]
         names[5], names[4] = names[4], names[5]  # 'Sandal' <-> 'Coat'
 
     _tampered_copy(tmp_path, monkeypatch, swap_labels)
@@ -270,7 +272,7 @@ def test_config_is_inside_the_pin(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     [
         ({"checkpoint_path": "/etc/passwd"}, r"may not set \['checkpoint_path'\]"),
         ({"pretrained": True}, r"may not set \['pretrained'\]"),
-        ({"no_such_argument": 1}, r"init_args \['no_such_argument'\] are not arguments of"),
+        ({"no_such_argument": 1}, r"model_args \['no_such_argument'\] are not arguments of"),
         ({"hidden_size": "wide"}, "cannot build"),
     ],
 )
@@ -279,7 +281,7 @@ def test_config_init_args_are_checked(
 ) -> None:
     folder = alnumzoo.save_pretrained(alnumzoo.create_model("crnn"), tmp_path / "m")
     config = json.loads((folder / "config.json").read_text())
-    config["init_args"].update(init_args)
+    config["model_args"].update(init_args)
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match=message):
         alnumzoo.from_pretrained(folder)
@@ -302,8 +304,8 @@ def test_timm_config_cannot_fetch_or_read_files(tmp_path: Path) -> None:
 def test_strict_means_strict_for_the_head(tmp_path: Path) -> None:
     folder = alnumzoo.save_pretrained(alnumzoo.create_model("bottleneck_cnn"), tmp_path / "m")
     config = json.loads((folder / "config.json").read_text())
-    config["init_args"]["num_classes"] = 10
-    config["labels"] = None
+    config["num_classes"] = 10
+    config["labels"] = config["label_names"] = None
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match=r"shape mismatches .*fc2\.weight"):
         alnumzoo.from_pretrained(folder)
@@ -593,11 +595,11 @@ def test_weights_of_the_wrong_kind_or_not_finite_are_refused(
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda c: c["init_args"].update(num_classes=10**9), r"num_classes must be an integer"),
-        (lambda c: c["init_args"].update(num_classes=-3), r"num_classes must be an integer"),
-        (lambda c: c["init_args"].update(input_size=[1e300, 28]), r"input_size must be an"),
-        (lambda c: c["init_args"].update(input_size=[2000, 2000, 5] * 10), r"has 30 entries"),
-        (lambda c: c["init_args"].update(in_chans="3"), r"in_chans must be an integer"),
+        (lambda c: c.update(num_classes=10**9), r"num_classes must be an integer"),
+        (lambda c: c.update(num_classes=-3), r"num_classes must be an integer"),
+        (lambda c: c["model_args"].update(input_size=[1e300, 28]), r"input_size must be an"),
+        (lambda c: c["model_args"].update(input_size=[2000, 2000, 5] * 10), r"has 30 entries"),
+        (lambda c: c["model_args"].update(in_chans="3"), r"in_chans must be an integer"),
         (lambda c: c.update(labels=["a", "b"]), r"'labels' must be an object"),
         (lambda c: c.update(labels="abc"), r"'labels' must be an object"),
         (lambda c: c["labels"].update(folders=7), r"'folders' must be a list of strings"),

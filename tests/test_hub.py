@@ -51,12 +51,17 @@ def test_round_trip_every_architecture(name: str, tmp_path: Path) -> None:
     ]
     config = json.loads((folder / "config.json").read_text())
     assert config["architecture"] == model.arch
-    assert config["init_args"] == json.loads(json.dumps(model.init_args))
-    assert config["preprocessing"]["normalization"].startswith("none")
+    # Each fact once, in timm's keys: the class count beside the constructor arguments.
+    rebuilt = {**config["model_args"], "num_classes": config["num_classes"]}
+    assert rebuilt == json.loads(json.dumps(model.init_args))
+    assert "num_classes" not in config["pretrained_cfg"]
+    assert config["label_names"] == (list(model.labels.names) if model.labels else None)
+    assert config["pretrained_cfg"]["std"] == [1.0] * model.in_chans  # normalisation is inside
     loaded = alnumzoo.from_pretrained(folder)
     assert type(loaded) is type(model)
     assert not loaded.training
     assert loaded.labels == model.labels
+    assert loaded.record == model.record  # the typed record is read back, not recomputed
     x = _input(model)
     with torch.no_grad():
         assert torch.equal(loaded(x), model(x))
@@ -383,7 +388,7 @@ def test_hub_references_are_checked_before_any_request(
 def test_an_unreachable_hub_fails_at_once_in_one_line(tmp_path: Path) -> None:
     import time
 
-    from alnumzoo.hub.load import hub_reachable
+    from alnumzoo.hub.resolve import hub_reachable
 
     dead = "http://127.0.0.1:9"  # nothing listens on the discard port
     assert not hub_reachable(dead)

@@ -50,7 +50,9 @@ def test_config_json_carries_the_contract(tmp_path: Path) -> None:
     model = alnumzoo.create_model("crnn")
     folder = alnumzoo.save_pretrained(model, tmp_path / "m")
     config = json.loads((folder / "config.json").read_text())
-    assert config["pretrained_cfg"] == model.pretrained_cfg
+    record = model.pretrained_cfg
+    assert {k: record[k] for k in config["pretrained_cfg"]} == config["pretrained_cfg"]
+    assert set(record) - set(config["pretrained_cfg"]) == {"num_classes", "label_names"}
     assert config["num_classes"] == 10
     assert config["label_names"] == list(alnumzoo.FASHION_MNIST.names)
 

@@ -9,7 +9,7 @@ from typing import Any
 from huggingface_hub import HfApi
 
 from alnumzoo.hub.config import CONFIG_NAME, SAVED_FILES, WEIGHTS_NAME
-from alnumzoo.hub.load import hub_reachable
+from alnumzoo.hub.resolve import hub_reachable
 from alnumzoo.hub.save import model_card, save_pretrained
 from alnumzoo.models.base import ZooModel
 

@@ -14,7 +14,7 @@ from torch.fx import _symbolic_trace
 from alnumzoo._jsonable import tuples_as_lists
 from alnumzoo.labels import LabelMap
 from alnumzoo.models.layers import classifier_layer
-from alnumzoo.models.pretrained_cfg import build_pretrained_cfg
+from alnumzoo.models.pretrained_cfg import PretrainedCfg
 from alnumzoo.models.provenance import LoadReport
 
 __all__ = ["TEMPERATURE_RANGE", "LabelsLike", "ZooModel", "connect_hub", "resolve_labels"]
@@ -177,9 +177,7 @@ class ZooModel(nn.Module):
         #: Set by ``alnumzoo.from_pretrained``: where the weights came from.
         self.load_report: LoadReport | None = None
         self.temperature = 1.0
-        #: The data profile (``alnumzoo.data.PROFILES``) the loaded weights were trained for,
-        #: set by ``from_pretrained``; ``None`` for a fresh model, whose labels decide.
-        self.data_profile: str | None = None
+        self._record: PretrainedCfg | None = None
         self._feature_info: list[dict[str, Any]] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -329,13 +327,33 @@ class ZooModel(nn.Module):
         return _hub("push_to_hub")(self, repo_id, **kwargs)
 
     @property
+    def record(self) -> PretrainedCfg:
+        """The typed record of these weights
+        ([`PretrainedCfg`][alnumzoo.models.pretrained_cfg.PretrainedCfg]): input contract,
+        labels, the recipe that trained them, metrics and provenance, with the model's current
+        shape. Read back from ``config.json`` by ``from_pretrained``, completed by ``fit``;
+        a fresh model's is seeded from the data profile of its labels."""
+        stored = self.__dict__.get("_record")
+        return stored.for_model(self) if stored is not None else PretrainedCfg.seed(self)
+
+    @record.setter
+    def record(self, value: PretrainedCfg) -> None:
+        self._record = value
+
+    @property
+    def data_profile(self) -> str | None:
+        """The data profile (``alnumzoo.data.PROFILES``) the weights were trained for, from
+        their record; ``None`` for a fresh model, whose labels decide."""
+        stored = self.__dict__.get("_record")
+        return stored.data_profile if stored is not None else None
+
+    @property
     def pretrained_cfg(self) -> dict[str, Any]:
-        """How images must be prepared for this model (input size, mean/std, fit, background
-        polarity, labels), in timm's vocabulary where it has one: ``timm.data.
+        """`record` as a dict in timm's vocabulary where it has one: ``timm.data.
         resolve_data_config(model=m)`` reads it,
         [`alnumzoo.create_transform`][alnumzoo.data.transforms.create_transform] applies it, and
         ``save_pretrained`` writes it into ``config.json``."""
-        return build_pretrained_cfg(self)
+        return self.record.to_dict()
 
     @property
     def expected_shape(self) -> str:

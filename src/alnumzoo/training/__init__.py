@@ -12,12 +12,14 @@ from alnumzoo.training.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
+from alnumzoo.training.fine_tune import FINE_TUNE_LR_FACTOR
 from alnumzoo.training.history import EpochRecord, History, StepRecord, StopReason
-from alnumzoo.training.loop import FINE_TUNE_LR_FACTOR, NonFiniteLossError, TrainingInterrupted
 from alnumzoo.training.optim import build_optimizer
 from alnumzoo.training.options import FitOptions
 from alnumzoo.training.recipes import RECIPES, Recipe, get_recipe, list_recipes
 from alnumzoo.training.schedule import ProgressLR, lr_factor_fn
+from alnumzoo.training.signals import TrainingInterrupted
+from alnumzoo.training.tally import NonFiniteLossError
 
 __all__ = [
     "FINE_TUNE_LR_FACTOR",

@@ -18,17 +18,13 @@ from alnumzoo.data.base import SizedDataset
 from alnumzoo.inference.device import resolve_device
 from alnumzoo.training.distributed import init_distributed, launch_local
 from alnumzoo.training.history import History
-from alnumzoo.training.loop import (
-    FINE_TUNE_LR_FACTOR,
-    NonFiniteLossError,
-    Trainer,
-    TrainingInterrupted,
-)
+from alnumzoo.training.loop import Trainer
 from alnumzoo.training.options import FitOptions
+from alnumzoo.training.provenance import record_training
 from alnumzoo.training.recipes import Recipe
 from alnumzoo.training.signals import stop_signals
 
-__all__ = ["FINE_TUNE_LR_FACTOR", "NonFiniteLossError", "TrainingInterrupted", "fit", "run_fit"]
+__all__ = ["fit", "run_fit"]
 
 
 def fit(
@@ -136,8 +132,11 @@ def fit(
     options = FitOptions.from_arguments(locals())
     spawn = options.devices is not None and options.devices > 1
     if spawn and int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return launch_local(run_fit, model, train, val, options)
-    return run_fit(model, train, val, options)
+        history = launch_local(run_fit, model, train, val, options)
+    else:
+        history = run_fit(model, train, val, options)
+    record_training(model, history)
+    return history
 
 
 def run_fit(

@@ -27,6 +27,7 @@ __all__ = [
     "check_training_checkpoint",
     "data_fingerprint",
     "load_checkpoint",
+    "load_training_checkpoint",
     "save_checkpoint",
 ]
 # Rows hashed for a data fingerprint: enough to tell data sets apart, cheap on large ones.
@@ -129,6 +130,14 @@ _FIELDS: dict[str, tuple[Any, str]] = {
     ),
     "history": (lambda v: isinstance(v, dict), "a history"),
 }
+
+
+def load_training_checkpoint(path: str | Path, device: torch.device) -> dict[str, Any]:
+    """`load_checkpoint` of a run to resume, with every field checked
+    ([`check_training_checkpoint`][alnumzoo.training.checkpoint.check_training_checkpoint])."""
+    state = load_checkpoint(path, map_location=device)
+    check_training_checkpoint(state, path)
+    return state
 
 
 def check_training_checkpoint(state: dict[str, Any], path: str | Path) -> None:

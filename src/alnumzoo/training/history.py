@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EpochRecord", "History", "StepRecord", "StopReason"]
 
-#: Why a run stopped (decided in one place, ``Trainer._stop_reason``).
+#: Why a run stopped (decided in one place, ``alnumzoo.training.rules.stop_rule``).
 StopReason = Literal["budget", "epochs", "target", "max_steps"]
 
 # One curve: x values, y values, matplotlib style, label.
@@ -95,6 +95,8 @@ class History:
         steps: Optimizer steps done.
         device: Device trained on.
         recipe: Recipe name.
+        recipe_detail: The recipe's values as trained, the learning rate and batch size
+            actually used included (a fine-tune's lowered rate, a batch size's scaled one).
         precision: ``"fp32"``, ``"bf16"`` or ``"fp16"``.
         final_eval_images: Validation images the final evaluation scored when the budget
             could not afford the whole set (``None``: all of them).
@@ -125,6 +127,7 @@ class History:
     steps: int = 0
     device: str = "cpu"
     recipe: str = ""
+    recipe_detail: dict[str, Any] = field(default_factory=dict)
     precision: str = "fp32"
     channels_last: bool = False
     final_eval_images: int | None = None

@@ -3,10 +3,7 @@ checkpoints until a stop rule fires, then the selection of the weights handed ba
 
 from __future__ import annotations
 
-import math
 from contextlib import nullcontext
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -27,111 +24,28 @@ from alnumzoo.models.classifier import as_classifier
 from alnumzoo.training.budget import BudgetClock, BudgetPlan, estimate_eval_s
 from alnumzoo.training.checkpoint import (
     TrainState,
-    check_training_checkpoint,
     data_fingerprint,
-    load_checkpoint,
+    load_training_checkpoint,
     save_checkpoint,
 )
 from alnumzoo.training.distributed import DistInfo, average_buffers, max_across_ranks
 from alnumzoo.training.execution import choose_execution, forward_model
-from alnumzoo.training.history import EpochRecord, History, StepRecord, StopReason
+from alnumzoo.training.fine_tune import fine_tune_recipe, is_fine_tune
+from alnumzoo.training.history import EpochRecord, History, StopReason
 from alnumzoo.training.optim import EmaUpdate, build_optimizer, ema_model, swa_model
 from alnumzoo.training.options import FitOptions
 from alnumzoo.training.progress import TrainingBar
-from alnumzoo.training.recipes import get_recipe
+from alnumzoo.training.recipes import get_recipe, recipe_values
+from alnumzoo.training.rules import evaluates_now, stop_rule
 from alnumzoo.training.schedule import ProgressLR, lr_factor_fn
 from alnumzoo.training.selection import select_weights, state_copy
+from alnumzoo.training.signals import TrainingInterrupted
+from alnumzoo.training.tally import EpochTally
 
-__all__ = ["NonFiniteLossError", "Trainer", "TrainingInterrupted"]
+__all__ = ["Trainer"]
 
-#: Under a budget, ``eval_every="auto"`` evaluates mid-run only when a validation pass costs at
-#: most this share of an epoch's training (CRNN on Fashion-MNIST, one CPU thread: a pass over
-#: the 6,000 validation images was 10 s after a 240 s epoch, in a 300 s budget).
-MID_RUN_EVAL_SHARE = 0.02
 _CUDA_SYNC_EVERY = 8
 _STEP_RECORDS_PER_EPOCH = 20
-
-
-class NonFiniteLossError(RuntimeError):
-    """The training loss became NaN or infinite; the last good checkpoint is kept."""
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Training stopped on Ctrl-C or SIGTERM after writing a checkpoint to resume from.
-
-    Attributes:
-        step: Optimizer steps done.
-        checkpoint: The checkpoint written, if the run had one.
-    """
-
-    def __init__(self, reason: str, *, step: int, checkpoint: str | Path | None) -> None:
-        hint = f"; resume with fit(..., resume={str(checkpoint)!r})" if checkpoint else ""
-        super().__init__(f"{reason} at step {step}{hint}")
-        self.step = step
-        self.checkpoint = checkpoint
-
-
-@dataclass
-class _Tally:
-    """Running sums of one epoch. A step only appends its loss and predictions (tensors stay
-    on the device); [`flush`][alnumzoo.training.loop._Tally.flush] folds them into the sums on
-    the host and checks the loss is finite, at step records and at the end of the epoch, so a
-    step does no host work for them."""
-
-    epoch: int
-    start: float
-    losses: list[torch.Tensor] = field(default_factory=list)
-    predictions: list[torch.Tensor] = field(default_factory=list)
-    targets: list[torch.Tensor] = field(default_factory=list)
-    loss_sum: float = 0.0
-    correct: int = 0
-    seen: int = 0
-    logged: tuple[float, int] = (0.0, 0)  # loss sum and images at the last step record
-
-    def add(self, loss: torch.Tensor, logits: torch.Tensor, targets: torch.Tensor) -> None:
-        """Note one step's mean loss and its predictions."""
-        self.losses.append(loss.detach())
-        self.predictions.append(logits.detach().argmax(1))
-        self.targets.append(targets)
-
-    def flush(self, step: int) -> None:
-        """Fold the steps noted since the last flush into the sums.
-
-        Raises:
-            NonFiniteLossError: one of those steps' loss was NaN or infinite (the message
-                names the first such step, ``step`` being the last one noted).
-        """
-        if not self.losses:
-            return
-        sizes = torch.tensor([len(t) for t in self.targets], device=self.losses[0].device)
-        losses = torch.stack(self.losses).float()
-        finite = torch.isfinite(losses)
-        total = float((losses * sizes).sum())
-        if not math.isfinite(total):
-            first = int((~finite).nonzero()[0, 0])
-            bad = float(losses[first])
-            raise NonFiniteLossError(
-                f"training loss became {bad:.4g} at step {step - len(self.losses) + 1 + first} "
-                f"(epoch {self.epoch})"
-            )
-        self.loss_sum += total
-        self.correct += int((torch.cat(self.predictions) == torch.cat(self.targets)).sum())
-        self.seen += int(sizes.sum())
-        self.losses, self.predictions, self.targets = [], [], []
-
-
-#: A fine-tune's peak learning rate, as a share of the recipe's (measured on the hub guide's
-#: case: cifar_cnn.cifar10 on two of its classes went from 83.0% to 74.8% at the default rate
-#: and to 85.4% at a tenth of it without warm-up).
-FINE_TUNE_LR_FACTOR = 0.1
-
-
-def _fine_tune(model: nn.Module, options: FitOptions) -> bool:
-    if options.fine_tune != "auto":
-        return bool(options.fine_tune)
-    # from_pretrained leaves a load report; a model built by create_model has none.
-    pretrained = getattr(model, "load_report", None) is not None
-    return pretrained and options.recipe == "default" and options.lr is None
 
 
 class Trainer:
@@ -154,19 +68,12 @@ class Trainer:
         arch = described.arch if described is not None else type(model).__name__.lower()
         self.num_classes = described.num_classes if described is not None else None
         rec = get_recipe(options.recipe, arch)
-        self.fine_tune = _fine_tune(model, options)
-        self.stopping = False
+        self.fine_tune = is_fine_tune(model, options)
+        self.stopping = False  # set at the final evaluation
         if self.fine_tune:
-            rec = rec.with_overrides(
-                name=f"{rec.name}+fine-tune", lr=rec.lr * FINE_TUNE_LR_FACTOR, warmup=0.0
-            )
+            rec = fine_tune_recipe(rec)
         self.recipe = rec
-        if options.target is not None and val is None:
-            raise ValueError("target needs validation data (val=...)")
-        if len(train) == 0:
-            raise ValueError("the training set is empty")
-        if val is not None and len(val) == 0:
-            raise ValueError("the validation set is empty; pass val=None to train without one")
+        options.check_data(train, val)
         require_matching_classes(model, getattr(train, "labels", None), "training")
         budget_s = options.budget_s
         epochs = (
@@ -181,9 +88,7 @@ class Trainer:
         self.passes = tta_views(self.tta) + 2  # final evaluation: raw, averaged, then TTA
         self.final_tta = self.tta
         resume_from = options.resume_from
-        saved = load_checkpoint(resume_from, map_location=device) if resume_from else None
-        if saved is not None and resume_from:
-            check_training_checkpoint(saved, resume_from)
+        saved = load_training_checkpoint(resume_from, device) if resume_from else None
         # The clock starts before any set-up work (the CPU probe included): a budget is wall time.
         clock = BudgetClock(device, already_spent=float(saved["spent_s"]) if saved else 0.0)
 
@@ -216,9 +121,9 @@ class Trainer:
         precision = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.cast]
         history = History(
             budget_s=budget_s, device=str(device), recipe=rec.name, precision=precision,
-            channels_last=self.channels_last,
+            recipe_detail={**recipe_values(rec), "lr": base_lr, "batch_size": bs},
+            channels_last=self.channels_last, world_size=info.world_size,
             cpu_probe={k: round(v, 1) for k, v in probe_rates.items()},
-            world_size=info.world_size,
         )  # fmt: skip
         self.state = TrainState(
             arch=arch,
@@ -253,11 +158,8 @@ class Trainer:
             self.state.best_state = state_copy(model)
             history.start_acc = start.accuracy
         history.fine_tuned = self.fine_tune
-        self.ema_update = (
-            EmaUpdate(self.state.ema, model, rec.ema_decay)
-            if self.state.ema is not None and rec.ema_decay
-            else None
-        )
+        ema = self.state.ema
+        self.ema_update = EmaUpdate(ema, model, rec.ema_decay) if ema and rec.ema_decay else None
         self.forward_model = forward_model(model, options, device, info)
         self.plan = BudgetPlan(
             clock, budget_s, reserve=options.reserve, total_steps=total_steps,
@@ -267,7 +169,6 @@ class Trainer:
             pass_s = estimate_eval_s(model, self.val_loader, self.cast)
             self.plan.expect_evaluation(pass_s, self.passes)
         self.criterion = nn.CrossEntropyLoss(label_smoothing=rec.label_smoothing)
-        self.stopping = False
         self.last_sync = self.state.step
         self.last_eval: tuple[int, float] | None = None
 
@@ -309,11 +210,13 @@ class Trainer:
         state.model.eval()
         return state.history
 
-    def _train_epoch(self, bar: TrainingBar, p: float) -> tuple[StopReason | None, float, _Tally]:
+    def _train_epoch(
+        self, bar: TrainingBar, p: float
+    ) -> tuple[StopReason | None, float, EpochTally]:
         state, rec, plan = self.state, self.recipe, self.plan
         model, optimizer, scaler = state.model, state.optimizer, state.scaler
         model.train()
-        tally = _Tally(epoch=state.loader.epoch + 1, start=plan.clock.elapsed())
+        tally = EpochTally(epoch=state.loader.epoch + 1, start=plan.clock.elapsed())
         precision = autocast(self.device, self.cast) if self.cast is not None else nullcontext()
         scaled = scaler.is_enabled()
         syncing = self.device.type == "cuda"
@@ -355,28 +258,13 @@ class Trainer:
                 self._show(bar, p, tally)
             if self.stop_flag:
                 break  # a signal: the epoch's end writes a checkpoint and raises
-            reason = self._stop_reason(p)
+            reason = stop_rule(self.options, self.plan, state.step, p)
             if reason is not None:
                 return reason, p, tally
         return None, p, tally
 
-    def _stop_reason(self, p: float, val_acc: float | None = None) -> StopReason | None:
-        """The one stop rule, asked after every step and again after an epoch's evaluation:
-        ``"target"`` (validation accuracy reached it), ``"budget"`` or ``"epochs"`` (progress
-        reached 1 by the clock or by the step count), ``"max_steps"``; ``None`` to go on.
-        Signals are not a stop reason: they end the run with ``TrainingInterrupted``."""
-        options, plan, step = self.options, self.plan, self.state.step
-        if options.target is not None and val_acc is not None and val_acc >= options.target:
-            return "target"
-        if p >= 1.0:
-            steps_left = plan.total_steps is None or step < plan.total_steps
-            return "budget" if plan.budget_s and steps_left else "epochs"
-        if options.max_steps is not None and step >= options.max_steps:
-            return "max_steps"
-        return None
-
     def _end_epoch(
-        self, stop_reason: StopReason | None, p: float, tally: _Tally
+        self, stop_reason: StopReason | None, p: float, tally: EpochTally
     ) -> StopReason | None:
         state, options, rec = self.state, self.options, self.recipe
         self._flush(tally)
@@ -396,15 +284,18 @@ class Trainer:
         train_s = self.plan.clock.elapsed() - tally.start
         val_loss = val_acc = None
         eval_s = 0.0
-        if self._evaluate_now(tally.epoch, stop_reason, epoch_done=epoch_done, train_s=train_s):
+        if self.val_loader is not None and evaluates_now(
+            self.options, self.plan, tally.epoch, stopping=stop_reason is not None,
+            epoch_done=epoch_done, train_s=train_s,
+        ):  # fmt: skip
             val_loss, val_acc, eval_s = self._validate(tally.epoch, final=bool(stop_reason))
         state.history.records.append(
             EpochRecord(
                 epoch=tally.epoch,
                 step=state.step,
                 lr=float(state.optimizer.param_groups[0]["lr"]),
-                train_loss=tally.loss_sum / max(tally.seen, 1),
-                train_acc=tally.correct / max(tally.seen, 1),
+                train_loss=tally.mean_loss,
+                train_acc=tally.accuracy,
                 val_loss=val_loss,
                 val_acc=val_acc,
                 images_per_s=tally.seen * self.info.world_size / max(train_s, 1e-9),
@@ -414,29 +305,9 @@ class Trainer:
             )
         )
         if stop_reason is None:
-            stop_reason = self._stop_reason(p, val_acc)
+            stop_reason = stop_rule(options, self.plan, state.step, p, val_acc)
         self._write_checkpoint()
         return stop_reason
-
-    def _evaluate_now(
-        self, epoch: int, stop_reason: StopReason | None, *, epoch_done: bool, train_s: float
-    ) -> bool:
-        """Whether this epoch's end evaluates: always at the stop and after a partial epoch
-        (a ``max_steps`` piece), every ``eval_every`` epochs when it is a number. ``"auto"``
-        evaluates every epoch, except under a budget without a ``target``: there the schedule
-        ends at zero, so the last weights are nearly always the best and a mid-run evaluation
-        buys only the curve; it is made when a pass costs at most `MID_RUN_EVAL_SHARE` of the
-        epoch's training time."""
-        if self.val_loader is None:
-            return False
-        every = self.options.eval_every
-        if stop_reason is not None or not epoch_done:
-            return True
-        if isinstance(every, int):
-            return epoch % every == 0
-        if self.plan.budget_s is None or self.options.target is not None:
-            return True
-        return self.plan.eval_pass_s <= MID_RUN_EVAL_SHARE * train_s
 
     def _validate(self, epoch: int, *, final: bool) -> tuple[float, float, float]:
         """Score the averaged (or raw) weights: (loss, accuracy, seconds)."""
@@ -503,40 +374,22 @@ class Trainer:
             loader.num_classes = self.num_classes  # labels checked against the model's outputs
         return loader
 
-    def _record_step(self, tally: _Tally) -> None:
+    def _record_step(self, tally: EpochTally) -> None:
         self._flush(tally)
-        self.state.history.step_records.append(
-            StepRecord(
-                step=self.state.step,
-                elapsed_s=self.plan.clock.elapsed(False),
-                train_loss=(tally.loss_sum - tally.logged[0])
-                / max(tally.seen - tally.logged[1], 1),
-                lr=float(self.state.optimizer.param_groups[0]["lr"]),
-            )
-        )
-        tally.logged = (tally.loss_sum, tally.seen)
+        lr = float(self.state.optimizer.param_groups[0]["lr"])
+        record = tally.step_record(self.state.step, self.plan.clock.elapsed(False), lr)
+        self.state.history.step_records.append(record)
 
-    def _flush(self, tally: _Tally) -> None:
-        try:
-            tally.flush(self.state.step)
-        except NonFiniteLossError as error:
-            checkpoint = self.options.checkpoint
-            raise NonFiniteLossError(
-                f"{error}; lower the learning rate or check the data. "
-                + (
-                    f"The last good checkpoint is {checkpoint}."
-                    if checkpoint is not None
-                    else "No checkpoint was being written."
-                )
-            ) from None
+    def _flush(self, tally: EpochTally) -> None:
+        tally.flush(self.state.step, self.options.checkpoint)
 
-    def _show(self, bar: TrainingBar, p: float, tally: _Tally) -> None:
+    def _show(self, bar: TrainingBar, p: float, tally: EpochTally) -> None:
         seconds = max(self.plan.clock.elapsed(False) - tally.start, 1e-9)
         bar.show(
             p,
             epoch=tally.epoch,
-            loss=tally.loss_sum / max(tally.seen, 1),
-            accuracy=tally.correct / max(tally.seen, 1),
+            loss=tally.mean_loss,
+            accuracy=tally.accuracy,
             images_per_s=tally.seen * self.info.world_size / seconds,
             seconds_left=self.plan.seconds_left(),
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from alnumzoo.data.base import SizedDataset
 from alnumzoo.training.budget import parse_budget
 from alnumzoo.training.recipes import Recipe
 
@@ -106,3 +107,17 @@ class FitOptions:
         if self.resume is None or self.resume is False:
             return None
         return self.resume
+
+    def check_data(self, train: SizedDataset[Any], val: SizedDataset[Any] | None) -> None:
+        """Refuse data these options cannot train on.
+
+        Raises:
+            ValueError: an empty training or validation set, or a ``target`` without
+                validation data.
+        """
+        if self.target is not None and val is None:
+            raise ValueError("target needs validation data (val=...)")
+        if len(train) == 0:
+            raise ValueError("the training set is empty")
+        if val is not None and len(val) == 0:
+            raise ValueError("the validation set is empty; pass val=None to train without one")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
-__all__ = ["RECIPES", "Recipe", "get_recipe", "list_recipes"]
+__all__ = ["RECIPES", "Recipe", "get_recipe", "list_recipes", "recipe_values"]
 
 OptimizerName = Literal["sgd", "adam", "adamw"]
 ScheduleName = Literal["linear", "cosine", "constant", "step", "phases"]
@@ -85,6 +85,14 @@ class Recipe:
     def with_overrides(self, **changes: Any) -> Recipe:
         """A copy with some fields changed (unknown names raise ``TypeError``)."""
         return replace(self, **changes)
+
+
+def recipe_values(recipe: Recipe) -> dict[str, Any]:
+    """Every value of ``recipe`` as plain JSON data, its description left out."""
+    values = asdict(recipe)
+    del values["description"]
+    values["phases"] = [list(p) for p in recipe.phases]
+    return values
 
 
 _DEFAULT_NOTE = (

@@ -1,4 +1,5 @@
-"""Ctrl-C and SIGTERM as a flag the training loop checks between steps."""
+"""Ctrl-C and SIGTERM as a flag the training loop checks between steps, and the exception a
+run ends with when one arrives."""
 
 from __future__ import annotations
 
@@ -6,9 +7,25 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 
-__all__ = ["stop_signals"]
+__all__ = ["TrainingInterrupted", "stop_signals"]
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on Ctrl-C or SIGTERM after writing a checkpoint to resume from.
+
+    Attributes:
+        step: Optimizer steps done.
+        checkpoint: The checkpoint written, if the run had one.
+    """
+
+    def __init__(self, reason: str, *, step: int, checkpoint: str | Path | None) -> None:
+        hint = f"; resume with fit(..., resume={str(checkpoint)!r})" if checkpoint else ""
+        super().__init__(f"{reason} at step {step}{hint}")
+        self.step = step
+        self.checkpoint = checkpoint
 
 
 @contextmanager
