@@ -2,7 +2,8 @@
 
 After ``import alnumzoo``:
 
-- ``timm.create_model("lite_resnet")`` (and every alnumzoo architecture) builds the model;
+- ``timm.create_model("lite_resnet")`` (and every architecture in alnumzoo's registry that
+  timm does not have itself, those registered later included) builds the model;
   ``timm.create_model("lite_resnet.alnum52_48")`` builds that registry variant and, with
   ``pretrained=True``, loads its published weights through
   [`alnumzoo.from_pretrained`][alnumzoo.hub.load.from_pretrained] (sha256-verified);
@@ -32,16 +33,15 @@ from typing import Any
 from torch import nn
 
 from alnumzoo.hub.load import from_pretrained
-from alnumzoo.models.registry import create_model
+from alnumzoo.models.registry import ModelEntry, create_model, on_register
 
-__all__ = ["TIMM_ARCHITECTURES", "install", "register_with_timm"]
-
-#: alnumzoo architectures offered to timm (``efficientnet_b2`` is timm's own already).
-TIMM_ARCHITECTURES = ("bottleneck_cnn", "lite_resnet", "char_resnet", "crnn", "cifar_cnn")
+__all__ = ["install", "register_with_timm", "timm_architectures"]
 # Arguments timm's factory passes that alnumzoo's constructors do not take.
 _TIMM_ONLY = ("pretrained_cfg_overlay", "cache_dir", "pretrained_model_args", "drop_rate",
               "drop_path_rate", "global_pool")  # fmt: skip
 _registered = False
+#: Architectures offered to timm so far.
+_offered: list[str] = []
 
 
 def _entrypoint(arch: str) -> Callable[..., nn.Module]:
@@ -92,18 +92,31 @@ def _as_dict(cfg: Any) -> dict[str, Any]:
 
 
 def register_with_timm() -> None:
-    """Register alnumzoo's architectures in timm's model registry (idempotent)."""
+    """Register alnumzoo's architectures in timm's model registry, and every architecture
+    registered from now on (idempotent). Architectures timm has itself (``efficientnet_b2``)
+    are left to timm."""
     global _registered
     if _registered:
         return
-    from timm.models import register_model
-
-    module = sys.modules[__name__]
-    for arch in TIMM_ARCHITECTURES:
-        fn = _entrypoint(arch)
-        setattr(module, arch, fn)
-        register_model(fn)
     _registered = True
+    on_register(_offer)
+
+
+def _offer(entry: ModelEntry) -> None:
+    from timm.models import is_model, register_model
+
+    arch = entry.name
+    if entry.tag is not None or arch in _offered or is_model(arch):
+        return
+    fn = _entrypoint(arch)
+    setattr(sys.modules[__name__], arch, fn)
+    register_model(fn)
+    _offered.append(arch)
+
+
+def timm_architectures() -> tuple[str, ...]:
+    """The architectures alnumzoo has registered in timm so far."""
+    return tuple(_offered)
 
 
 class _TimmImportHook(importlib.abc.MetaPathFinder):

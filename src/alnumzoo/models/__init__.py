@@ -1,7 +1,7 @@
 """Model architectures, the registry that names them, the Classifier protocol, and parameter
-helpers."""
+helpers. Each architecture's module registers itself and its variants when imported (see
+`alnumzoo.models.zoo`); importing them here fills the registry."""
 
-from alnumzoo.models import zoo as _zoo  # noqa: F401  (fills the registry)
 from alnumzoo.models.base import ZooModel
 from alnumzoo.models.bottleneck_cnn import BottleneckCNN
 from alnumzoo.models.char_resnet import CharResNet
@@ -16,6 +16,7 @@ from alnumzoo.models.params import (
     check_parameter_budget,
     count_parameters,
 )
+from alnumzoo.models.pretrained_cfg import PretrainedCfg
 from alnumzoo.models.registry import (
     ModelEntry,
     create_model,
@@ -36,6 +37,7 @@ __all__ = [
     "LiteResNet",
     "ModelEntry",
     "ParameterBudgetError",
+    "PretrainedCfg",
     "ZooModel",
     "as_classifier",
     "check_parameter_budget",

@@ -10,6 +10,8 @@ from torch import nn
 from alnumzoo.labels import ALNUM52
 from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
 from alnumzoo.models.layers import classifier_layer, conv_bn_relu, conv_stage
+from alnumzoo.models.registry import ModelEntry
+from alnumzoo.models.zoo import Variant, register_architecture
 
 __all__ = ["BottleneckCNN"]
 
@@ -85,3 +87,14 @@ class BottleneckCNN(ZooModel):
             return x
         logits: torch.Tensor = self.fc2(x)
         return logits
+
+
+register_architecture(
+    ModelEntry("bottleneck_cnn", BottleneckCNN, "alnum52 characters", (1, 100, 100), 52, ALNUM52,
+               366_792, "report 000: bottleneck CNN for 52 alphanumeric characters",
+               "3-stage CNN with 1x1 bottlenecks, 100x100 grayscale",
+               metrics={"report_top1": 98.54}),
+    Variant("alnum52", 366_792, "BottleneckCNN for the 52 alphanumeric classes"),
+    Variant("plain_alnum52", 582_824, "the report's comparison model without bottlenecks",
+            kwargs={"bottleneck": False}, report_top1=92.98),
+)  # fmt: skip

@@ -11,6 +11,8 @@ from torch import nn
 from alnumzoo.labels import ALNUM52
 from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
 from alnumzoo.models.layers import classifier_layer, init_resnet_weights
+from alnumzoo.models.registry import ModelEntry
+from alnumzoo.models.zoo import Variant, register_architecture
 
 __all__ = ["CharResNet"]
 
@@ -123,3 +125,14 @@ class CharResNet(ZooModel):
             return pooled
         logits: torch.Tensor = self.fc(self.dropout(pooled))
         return logits
+
+
+register_architecture(
+    ModelEntry("char_resnet", CharResNet, "alnum52 characters", (1, 48, 48), 52, ALNUM52,
+               895_508, "alnumzoo's own, for alnum52 within reports 000/001's 1,200,000-"
+               "parameter limit", "residual net for single characters (3x3 stem, 4 stages of "
+               "basic blocks, average pool), 48x48 grayscale"),
+    Variant("alnum52", 895_508, "CharResNet trained on the wide font corpus (Debian + every "
+            "Google Fonts family) in the real-world rendering style; the strongest alnum52 "
+            "variant"),
+)  # fmt: skip

@@ -10,6 +10,8 @@ from torch import nn
 from alnumzoo.labels import CIFAR10
 from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
 from alnumzoo.models.layers import classifier_layer, conv_stage
+from alnumzoo.models.registry import ModelEntry
+from alnumzoo.models.zoo import Variant, register_architecture
 
 __all__ = ["CifarCNN"]
 
@@ -72,3 +74,11 @@ class CifarCNN(ZooModel):
             return x
         logits: torch.Tensor = self.fc3(x)
         return logits
+
+
+register_architecture(
+    ModelEntry("cifar_cnn", CifarCNN, "CIFAR-10 objects", (3, 32, 32), 10, CIFAR10, 469_532,
+               "report 002: CNN for CIFAR-10", "3 conv stages + 3-layer MLP, 32x32 RGB",
+               metrics={"report_top1": 78.34}),
+    Variant("cifar10", 469_532, "CifarCNN for CIFAR-10"),
+)  # fmt: skip

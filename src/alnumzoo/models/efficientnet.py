@@ -9,6 +9,8 @@ from torch import nn
 
 from alnumzoo.labels import DOG_BREEDS
 from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
+from alnumzoo.models.registry import ModelEntry, TimmPretrained
+from alnumzoo.models.zoo import Variant, register_architecture
 
 __all__ = ["TIMM_IMAGENET_WEIGHTS", "EfficientNetB2", "efficientnet_b2"]
 
@@ -141,3 +143,17 @@ def efficientnet_b2(
     arguments.
     """
     return EfficientNetB2(num_classes, in_chans, pretrained=pretrained, labels=labels, **kwargs)
+
+
+register_architecture(
+    ModelEntry("efficientnet_b2", EfficientNetB2, "dog breeds", (3, 256, 256), 25, None,
+               7_736_219, "report 003: EfficientNet-B2 fine-tuned on Stanford Dogs breeds",
+               "timm EfficientNet-B2 with a 25-way head (any input size)",
+               metrics={"report_top1": 93.1}),
+    Variant("ra_in1k", 7_736_219, "a fine-tuning starting point, not a dog classifier: timm's "
+            f"ImageNet backbone ({TIMM_IMAGENET_WEIGHTS}, inputs standardised inside the model "
+            "as those weights expect) with a new, untrained 25-way head; no dog-breed weights "
+            "are published yet", kwargs={"normalize": True},
+            task="ImageNet backbone for dog breeds",
+            weights=TimmPretrained(TIMM_IMAGENET_WEIGHTS)),
+)  # fmt: skip

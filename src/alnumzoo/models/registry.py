@@ -20,6 +20,7 @@ __all__ = [
     "create_model",
     "get_model_entry",
     "list_models",
+    "on_register",
     "register_model",
 ]
 
@@ -135,6 +136,16 @@ class ModelEntry:
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
+_LISTENERS: list[Callable[[ModelEntry], None]] = []
+
+
+def on_register(callback: Callable[[ModelEntry], None]) -> None:
+    """Call ``callback`` with every registered entry: those registered already, now, and each
+    one registered later (timm's view of the zoo stays in step this way, whenever a module
+    registers an architecture)."""
+    _LISTENERS.append(callback)
+    for entry in list(_REGISTRY.values()):
+        callback(entry)
 
 
 def register_model(entry: ModelEntry) -> ModelEntry:
@@ -149,6 +160,8 @@ def register_model(entry: ModelEntry) -> ModelEntry:
         raise ValueError(f"model names are 'arch' or 'arch.tag', got {entry.name!r}")
     object.__setattr__(entry, "kwargs", MappingProxyType(dict(entry.kwargs)))
     _REGISTRY[entry.name] = entry
+    for callback in _LISTENERS:
+        callback(entry)
     return entry
 
 
