@@ -8,10 +8,13 @@ Cases (each scored off the clock on held-out images of the chosen classes only):
 - ``shirts``: ``crnn.fashion_mnist`` on Fashion-MNIST's two most confused classes, Shirt and
   T-shirt/top (train / val / test splits of those classes);
 - ``cats_dogs``: ``cifar_cnn.cifar10`` on cat and dog, the pair it confuses most (the JPEG
-  copy of CIFAR-10 in ``../shared/data``; its training images of the two classes split 9:1 into
-  train and val with a fixed seed, its test images scored);
+  copy of CIFAR-10 in ``../shared/data``): trained on the two classes' training images,
+  validated on half of their test images (the shipped model has seen every training image,
+  so validation must be held out) and scored on the other half;
 - ``digits``: ``char_resnet.alnum52`` on the ten digits of a rendered wide-corpus set
-  (``--alnum52``: train / select / heldout font families).
+  (``--alnum52``: train / select / heldout font families; select and heldout keep only the
+  families missing from the shipped model's own training list, as a set rendered later may
+  deal families differently).
 
 Per case, at the same budget and seed, one after another:
 
@@ -37,6 +40,7 @@ import torch
 import alnumzoo
 from alnumzoo import evaluate, fit
 from alnumzoo.data import Alnum52Rendered, Cifar10, FashionMNIST, InMemoryImageDataset
+from alnumzoo.hub.resolve import embedded_weights_dir
 
 REPO = Path(__file__).resolve().parents[1]
 CIFAR_TAR = REPO.parent / "shared" / "data" / "cifar10_jpeg_q75.tar"
@@ -53,20 +57,38 @@ def load(
         splits = [FashionMNIST(split=s).select_classes(SHIRTS) for s in ("train", "val", "test")]
         return "crnn.fashion_mnist", *splits  # type: ignore[return-value]
     if case == "cats_dogs":
-        pool = Cifar10(CIFAR_TAR, "train").select_classes(CATS_DOGS)
-        order = torch.randperm(len(pool), generator=torch.Generator().manual_seed(0))
-        cut = len(pool) * 9 // 10
-        test = Cifar10(CIFAR_TAR, "test").select_classes(CATS_DOGS)
-        return "cifar_cnn.cifar10", pool.subset(order[:cut]), pool.subset(order[cut:]), test
+        # The shipped model trained on all of CIFAR-10's training images, so validation
+        # images for the fine-tune must come from the test set: half of it, the other half
+        # scored.
+        train = Cifar10(CIFAR_TAR, "train").select_classes(CATS_DOGS)
+        held_out = Cifar10(CIFAR_TAR, "test").select_classes(CATS_DOGS)
+        order = torch.randperm(len(held_out), generator=torch.Generator().manual_seed(0))
+        half = len(held_out) // 2
+        val, test = held_out.subset(order[:half]), held_out.subset(order[half:])
+        return "cifar_cnn.cifar10", train, val, test
     if case == "digits":
         if alnum52 is None:
             raise SystemExit("--case digits needs --alnum52 (a rendered wide-corpus set)")
-        splits = [
-            Alnum52Rendered(alnum52, s).select_classes(DIGITS)
-            for s in ("train", "select", "heldout")
-        ]
+        # A set rendered today may deal families to other splits than the shipped model's
+        # corpus did: validation and test keep only families the model never trained on.
+        seen = set(_shipped_train_families("char_resnet.alnum52"))
+        splits = []
+        for split in ("train", "select", "heldout"):
+            data = Alnum52Rendered(alnum52, split)
+            if split != "train":
+                unseen = [i for i, f in enumerate(data.image_fonts()) if f[1] not in seen]
+                data = data.subset(torch.tensor(unseen, dtype=torch.long))
+            splits.append(data.select_classes(DIGITS))
         return "char_resnet.alnum52", *splits  # type: ignore[return-value]
     raise SystemExit(f"unknown case {case!r}")
+
+
+def _shipped_train_families(name: str) -> list[str]:
+    config = embedded_weights_dir(name) / "config.json"
+    families: list[str] = json.loads(config.read_text())["training_data"]["alnum52_fonts"][
+        "train_families"
+    ]
+    return families
 
 
 def run_case(case: str, budget: float, alnum52: Path | None) -> dict[str, Any]:
