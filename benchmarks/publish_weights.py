@@ -16,6 +16,7 @@ For each run folder written by ``train_pretrained.py`` this
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import sys
@@ -83,7 +84,9 @@ def earlier_stage(metrics: dict[str, Any], zoo: dict[str, Any]) -> dict[str, Any
 def publish(run: Path, zoo: dict[str, Any]) -> dict[str, Any]:
     metrics = json.loads((run / "metrics.json").read_text())
     name = metrics["name"]
-    start = earlier_stage(metrics, zoo)
+    # A release measured again (train_pretrained.py --measure-only) keeps the record of where
+    # its weights started; a fresh fine-tune names the shipped weights it started from.
+    start = metrics.get("fine_tuned_from") or earlier_stage(metrics, zoo)
     if start is not None:
         metrics["fine_tuned_from"] = start
     model = alnumzoo.from_pretrained(run / "pretrained")
@@ -187,6 +190,16 @@ def publish(run: Path, zoo: dict[str, Any]) -> dict[str, Any]:
         limitations=_LIMITS.get(model.labels.name if model.labels else "", ""),
         extra_sections=sections,
     )
+    # The weights' own record says how they were made and what they score, so a copy of the
+    # folder away from the registry still carries it.
+    model.record = dataclasses.replace(
+        model.record,
+        recipe=metrics.get("recipe_detail"),
+        metrics={k: metrics[k] for k in ("top1", "top1_tta") if metrics.get(k) is not None},
+        provenance={"weights": name, "held_out": metrics["held_out"],
+                    "command": metrics["command"], "budget": metrics["budget"],
+                    "device": metrics.get("gpu", metrics["device"])},
+    )  # fmt: skip
     alnumzoo.save_pretrained(model, target, card=card, extra_config=extra_config)
     record["sha256"] = sha256_file(target / "model.safetensors")
     record["config_sha256"] = sha256_file(target / "config.json")

@@ -32,6 +32,24 @@ def _results_table() -> str:
     return "\n".join(rows) if len(rows) > 2 else "No weights are shipped in this build."
 
 
+def _calibration_table() -> str:
+    """Each shipped variant's fitted temperature and its expected calibration error."""
+    rows = [
+        "| variant | temperature | ECE % at T=1 | ECE % fitted | fitted on |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for e in _published():
+        c = e.training.get("calibration")
+        if not c:
+            rows.append(f"| `{e.name}` | – | – | – | not calibrated yet |")
+            continue
+        rows.append(
+            f"| `{e.name}` | {c['temperature']:.3f} | {c['ece_before']:.2f} "
+            f"| **{c['ece_after']:.2f}** | {c['fitted_on']} |"
+        )
+    return "\n".join(rows)
+
+
 def _number(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
@@ -196,6 +214,7 @@ def on_page_markdown(markdown: str, **kwargs: Any) -> str:
         .replace("{{ zoo:alnum52_wide }}", _alnum52_wide_table())
         .replace("{{ zoo:alnum52_kinds }}", _alnum52_kinds_table())
         .replace("{{ zoo:int8 }}", _int8_table())
+        .replace("{{ zoo:calibration }}", _calibration_table())
         .replace("{{ zoo:architectures }}", _architectures_table())
         .replace("{{ zoo:commands }}", _commands())
         .replace("{{ api:public }}", _public_api())
