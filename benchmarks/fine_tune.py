@@ -132,14 +132,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=REPO / "benchmarks/results/fine_tune.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    results: dict[str, Any] = {
-        "machine": f"{platform.processor() or platform.machine()}, {args.threads} thread(s)",
-        "torch": torch.__version__,
-        "budget_s": args.budget,
-        "cases": {case: run_case(case, args.budget, args.alnum52) for case in args.case},
-    }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    machine = f"{platform.processor() or platform.machine()}, {args.threads} thread(s)"
+    for case in args.case:
+        cell = run_case(case, args.budget, args.alnum52)
+        # Each case is merged into the file as it finishes, so cases can be run one at a time.
+        results = json.loads(args.json.read_text()) if args.json.is_file() else {"cases": {}}
+        results["cases"][case] = {**cell, "machine": machine, "torch": torch.__version__,
+                                  "budget_s": args.budget}  # fmt: skip
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0
 
 
