@@ -75,18 +75,26 @@ class BudgetClock:
     Args:
         device: The training device.
         already_spent: Seconds spent by earlier sessions of the same run.
+        now: The time source, in seconds (``time.perf_counter``; tests pass their own, so a
+            budget's arithmetic is checked without waiting for it).
     """
 
-    def __init__(self, device: torch.device, already_spent: float = 0.0) -> None:
+    def __init__(
+        self,
+        device: torch.device,
+        already_spent: float = 0.0,
+        now: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self.device = device
         self.already_spent = already_spent
-        self._start = time.perf_counter()
+        self._now = now
+        self._start = now()
 
     def elapsed(self, sync: bool = True) -> float:
         """Seconds spent so far in this run (all sessions)."""
         if sync and self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
-        return self.already_spent + time.perf_counter() - self._start
+        return self.already_spent + self._now() - self._start
 
 
 @torch.no_grad()
