@@ -110,14 +110,17 @@ def as_float(data: InMemoryImageDataset) -> tuple[torch.Tensor, torch.Tensor]:
     return data.images.float().div_(255), data.targets
 
 
-#: Recipe fields ``--fit-set`` changes for the ``fit`` contestant (an ablation of the default).
+#: Recipe fields ``--fit-set`` changes for the ``fit`` contestant (an ablation of the default),
+#: and ``fit`` keywords ``--fit-arg`` sets (``amp=false``).
 FIT_OVERRIDES: dict[str, Any] = {}
+FIT_ARGS: dict[str, Any] = {}
 
 
 def run_fit(case: Case, budget: float, deadline: float) -> tuple[nn.Module, dict[str, Any]]:
     model = fresh_model(case.model)
     recipe = get_recipe("default", case.model).with_overrides(**FIT_OVERRIDES)
-    history = fit(model, case.train, case.val, budget=budget, recipe=recipe, progress=False)
+    history = fit(model, case.train, case.val, budget=budget, recipe=recipe, progress=False,
+                  **FIT_ARGS)  # fmt: skip
     return model, {
         "epochs": len(history.records),
         "steps": history.steps,
@@ -273,11 +276,17 @@ def main(argv: list[str] | None = None) -> int:
         help="change a field of fit's default recipe (JSON value), e.g. ema_decay=0 or "
         "augment=null; the contestant is then named fit[FIELD=VALUE]",
     )  # fmt: skip
+    parser.add_argument(
+        "--fit-arg", action="append", default=[], metavar="NAME=VALUE",
+        help="a keyword of fit() (JSON value), e.g. amp=false; named as --fit-set is",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    for item in args.fit_set:
-        field, _, value = item.partition("=")
-        FIT_OVERRIDES[field] = json.loads(value)
-    fit_name = f"fit[{','.join(args.fit_set)}]" if args.fit_set else "fit"
+    for items, target in ((args.fit_set, FIT_OVERRIDES), (args.fit_arg, FIT_ARGS)):
+        for item in items:
+            field, _, value = item.partition("=")
+            target[field] = json.loads(value)
+    changes = [*args.fit_set, *args.fit_arg]
+    fit_name = f"fit[{','.join(changes)}]" if changes else "fit"
     torch.set_num_threads(args.threads)
     case = load_case(args.case, args.data, args.per_class)
     machine = {
