@@ -491,3 +491,25 @@ def test_fine_tuning_is_detected_lowers_the_rate_and_never_ends_below_the_start(
     assert not explicit.fine_tuned
     with pytest.raises(ValueError, match="fine_tune must be"):
         fit(cifar_model(), tiny_cifar(64), epochs=1, fine_tune="yes", progress=False)
+
+
+def test_a_run_too_short_for_the_recipe_leaves_augmentation_out() -> None:
+    recipe = get_recipe("default", "cifar_cnn").with_overrides(augment_min_epochs=3)
+    short = fit(cifar_model(), tiny_cifar(64), None, epochs=2, batch_size=32, recipe=recipe,
+                progress=False)  # fmt: skip
+    assert short.augment is None
+    long = fit(cifar_model(), tiny_cifar(64), None, epochs=3, batch_size=32, recipe=recipe,
+               progress=False)  # fmt: skip
+    assert long.augment == "cifar10"
+
+
+def test_planned_passes_come_from_epochs_or_the_budget_at_the_measured_rate() -> None:
+    from alnumzoo.training.rules import augments, planned_epochs
+
+    assert planned_epochs(4, 60.0, 1000.0, 500) == 4.0
+    assert planned_epochs(None, 60.0, 1000.0, 30_000) == pytest.approx(2.0)
+    assert planned_epochs(None, 60.0, None, 30_000) is None  # no probe: length unknown
+    recipe = get_recipe("default", "crnn").with_overrides(augment_min_epochs=4.0)
+    assert not augments(recipe, 2.0)
+    assert augments(recipe, 4.0)
+    assert augments(recipe, None)

@@ -98,6 +98,8 @@ class History:
         recipe_detail: The recipe's values as trained, the learning rate and batch size
             actually used included (a fine-tune's lowered rate, a batch size's scaled one).
         precision: ``"fp32"``, ``"bf16"`` or ``"fp16"``.
+        augment: The augmentation preset the run trained with (``None``: none, e.g. a run too
+            short for the recipe's ``augment_min_epochs``).
         final_eval_images: Validation images the final evaluation scored when the budget
             could not afford the whole set (``None``: all of them).
         channels_last: Whether training ran in channels-last memory format.
@@ -129,6 +131,7 @@ class History:
     recipe: str = ""
     recipe_detail: dict[str, Any] = field(default_factory=dict)
     precision: str = "fp32"
+    augment: str | None = None
     channels_last: bool = False
     final_eval_images: int | None = None
     cpu_probe: dict[str, float] = field(default_factory=dict)

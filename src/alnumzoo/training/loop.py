@@ -28,6 +28,7 @@ from alnumzoo.training.checkpoint import (
     load_training_checkpoint,
     save_checkpoint,
 )
+from alnumzoo.training.cpu_speed import CpuExecution
 from alnumzoo.training.distributed import DistInfo, average_buffers, max_across_ranks
 from alnumzoo.training.execution import choose_execution, forward_model
 from alnumzoo.training.fine_tune import fine_tune_recipe, is_fine_tune
@@ -36,7 +37,7 @@ from alnumzoo.training.optim import EmaUpdate, build_optimizer, ema_model, swa_m
 from alnumzoo.training.options import FitOptions
 from alnumzoo.training.progress import TrainingBar
 from alnumzoo.training.recipes import get_recipe, recipe_values
-from alnumzoo.training.rules import evaluates_now, stop_rule
+from alnumzoo.training.rules import augments, evaluates_now, planned_epochs, stop_rule
 from alnumzoo.training.schedule import ProgressLR, lr_factor_fn
 from alnumzoo.training.selection import select_weights, state_copy
 from alnumzoo.training.signals import TrainingInterrupted
@@ -91,7 +92,6 @@ class Trainer:
         saved = load_training_checkpoint(resume_from, device) if resume_from else None
         # The clock starts before any set-up work (the CPU probe included): a budget is wall time.
         clock = BudgetClock(device, already_spent=float(saved["spent_s"]) if saved else 0.0)
-
         torch.manual_seed(options.seed)
         model.to(device)
         self.channels_last, self.cast, probe_rates = choose_execution(
@@ -101,9 +101,10 @@ class Trainer:
             model.to(memory_format=torch.channels_last)
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True
-        self.augment = (
-            profile.augment if rec.augment == "auto" else resolve_augment(rec.augment, labels)
-        )
+        rate = probe_rates.get(CpuExecution(self.channels_last, self.cast).name)
+        preset = profile.augment if rec.augment == "auto" else resolve_augment(rec.augment, labels)
+        planned = planned_epochs(epochs, budget_s, rate, len(train))  # passes over the data
+        self.augment = preset if augments(rec, planned) else None
         train_loader = self._loader(train, bs, training=True)
         self.val_loader = self._loader(val, options.eval_batch_size) if val is not None else None
         self.eval_loader = self.val_loader  # the final evaluation may score a sample
@@ -122,7 +123,7 @@ class Trainer:
         history = History(
             budget_s=budget_s, device=str(device), recipe=rec.name, precision=precision,
             recipe_detail={**recipe_values(rec), "lr": base_lr, "batch_size": bs},
-            channels_last=self.channels_last, world_size=info.world_size,
+            channels_last=self.channels_last, world_size=info.world_size, augment=self.augment,
             cpu_probe={k: round(v, 1) for k, v in probe_rates.items()},
         )  # fmt: skip
         self.state = TrainState(
@@ -340,10 +341,9 @@ class Trainer:
         )
 
     def _final_eval_loader(self) -> Any:
-        """All the validation data when its evaluation fits in what is left of the budget,
-        else a class-balanced sample that does, so a budget holds with its final evaluation.
-        A sampled evaluation only picks the weights: the TTA score (a report, which does not
-        change what is returned) is left out, and its passes go to a larger sample."""
+        """All the validation data when its evaluation fits in what is left of the budget, else
+        a class-balanced sample that does; a sample only picks the weights, so the TTA score (a
+        report) is left out and its passes go to a larger sample."""
         val = self.val_data
         if val is None or self.val_loader is None:
             return self.val_loader

@@ -48,6 +48,10 @@ class Recipe:
             a fifth of an epoch, scored 74.1% with flips and shifts from the start and 80.2%
             without; ``benchmarks/peer_race.py``). In-memory data only: a data set's own
             transform (``augment="dataset"``) is the data set's to schedule.
+        augment_min_epochs: Leave augmentation out of a run planned to see its training data
+            fewer times than this (the epochs asked for, or under a budget the budget at the
+            CPU probe's measured rate; a run whose length is not known in advance keeps it).
+            Augmentation regularises, which pays only once images repeat many times.
         tta: Test-time augmentation for the final evaluation, ``"auto"`` (the data set's
             default), ``"flip"`` (an image and its mirror), ``"shift"`` (the image and four
             one-pixel shifts, for characters, which must never be mirrored), ``"crops"`` (ten
@@ -77,6 +81,7 @@ class Recipe:
     swa_start: float | None = None
     augment: str | None = "auto"
     augment_from_epoch: int = 0
+    augment_min_epochs: float = 0.0
     tta: str | None = "auto"
     grad_clip: float | None = None
     keep_best: bool = True

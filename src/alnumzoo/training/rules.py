@@ -1,13 +1,14 @@
-"""The two decisions a run makes at every step or epoch end: whether to stop (and why) and
-whether to evaluate now. Pure functions of the options, the budget plan and where the run is."""
+"""The decisions a run makes from its options, its budget plan and where it is: whether to
+stop (and why), whether to evaluate now, and, once at set-up, whether to augment."""
 
 from __future__ import annotations
 
 from alnumzoo.training.budget import BudgetPlan
 from alnumzoo.training.history import StopReason
 from alnumzoo.training.options import FitOptions
+from alnumzoo.training.recipes import Recipe
 
-__all__ = ["MID_RUN_EVAL_SHARE", "evaluates_now", "stop_rule"]
+__all__ = ["MID_RUN_EVAL_SHARE", "augments", "evaluates_now", "planned_epochs", "stop_rule"]
 
 #: Under a budget, ``eval_every="auto"`` evaluates mid-run only when a validation pass costs at
 #: most this share of an epoch's training (CRNN on Fashion-MNIST, one CPU thread: a pass over
@@ -55,3 +56,22 @@ def evaluates_now(
     if plan.budget_s is None or options.target is not None:
         return True
     return plan.eval_pass_s <= MID_RUN_EVAL_SHARE * train_s
+
+
+def planned_epochs(
+    epochs: int | None, budget_s: float | None, images_per_s: float | None, train_images: int
+) -> float | None:
+    """How many times a run will see its training data: its ``epochs``, or under a budget the
+    budget at the measured training rate; ``None`` when neither is known (no CPU probe ran)."""
+    if epochs is not None:
+        return float(epochs)
+    if budget_s is None or not images_per_s:
+        return None
+    return budget_s * images_per_s / max(train_images, 1)
+
+
+def augments(recipe: Recipe, planned: float | None) -> bool:
+    """Whether the run augments: always, unless it is planned to see its data fewer times
+    than the recipe's ``augment_min_epochs``."""
+    return planned is None or planned >= recipe.augment_min_epochs
+
