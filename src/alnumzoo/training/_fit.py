@@ -153,7 +153,13 @@ def run_fit(
         # Signals are caught from the start: one arriving during set-up (CPU probe, resume)
         # still ends in a checkpoint and TrainingInterrupted at the first step.
         with stop_signals() as stop_flag:
-            return Trainer(model, train, val, options, device, info, stop_flag).run()
+            history = Trainer(model, train, val, options, device, info, stop_flag).run()
+        if info.owns_group:
+            # Every rank finishes its collectives before any tears the group down: a rank
+            # that destroys its gloo group while a peer still talks to it can abort the peer
+            # ("terminate called without an active exception": once in CI, 2026-12-03).
+            torch.distributed.barrier()
+        return history
     finally:
         if info.owns_group:
             torch.distributed.destroy_process_group()
