@@ -374,6 +374,7 @@ def _save_forever(target: Path, ready: Any) -> None:
         i += 1
 
 
+@pytest.mark.slow  # end to end: a killed process
 def test_kill_during_save_leaves_a_loadable_folder_or_none(tmp_path: Path) -> None:
     # Forked writers start at once (torch is already imported), so 20 kills take seconds.
     context = multiprocessing.get_context("fork")
@@ -759,6 +760,7 @@ def test_a_full_disk_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert not list(tmp_path.iterdir())  # nothing half-written left behind
 
 
+@pytest.mark.slow  # end to end: two processes
 def test_concurrent_saves_to_one_folder_all_succeed(tmp_path: Path) -> None:
     script = (
         "import sys, alnumzoo\n"

@@ -165,6 +165,7 @@ def test_font_screening(tmp_path: Path) -> None:
     assert family_group("DejaVu Sans") == family_group("DejaVu Serif")
 
 
+@pytest.mark.slow  # end to end: a data set build
 @needs_fonts
 def test_build_is_deterministic_split_by_family_and_cached(tmp_path: Path) -> None:
     kwargs = {"train_per_class": 3, "valid_per_class": 2, "size": 40, "progress": False}

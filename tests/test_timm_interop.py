@@ -12,6 +12,7 @@ import torch
 import alnumzoo
 
 
+@pytest.mark.slow  # end to end: a fresh interpreter
 def test_import_alnumzoo_does_not_import_timm_but_timm_then_knows_it() -> None:
     code = (
         "import sys, alnumzoo\n"

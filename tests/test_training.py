@@ -161,6 +161,7 @@ def test_report_recipe_trains_with_adam_at_report_rate() -> None:
     assert history.records[-1].lr == pytest.approx(1e-3)
 
 
+@pytest.mark.slow  # a wall-clock budget; test_budget_plan.py checks it on a fake clock
 def test_budget_drives_schedule_to_zero_within_budget() -> None:
     model = cifar_model()
     start = time.perf_counter()
@@ -408,6 +409,7 @@ def test_slow_validation_cannot_eat_the_budget(monkeypatch: pytest.MonkeyPatch) 
     assert sum(r.train_s for r in history.records) > 2.5  # about 3.5 of the 4 s trained
 
 
+@pytest.mark.slow  # end to end: three budgeted runs on the wall clock
 def test_auto_evaluation_skips_costly_mid_run_passes_under_a_budget(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
