@@ -81,6 +81,9 @@ def test_a_toy_architecture_is_everywhere_after_one_registration(tmp_path: Path)
     x = torch.rand(2, 1, 16, 16)
     with torch.no_grad():
         assert torch.equal(loaded.eval()(x), wide.eval()(x))
+    from alnumzoo.hub.timm_bridge import timm_architectures
+
+    assert "toy_net" in timm_architectures()  # registered after alnumzoo, reached timm too
     from_timm = timm.create_model("toy_net", num_classes=5)
     assert isinstance(from_timm, ToyNet)
     assert from_timm.num_classes == 5
