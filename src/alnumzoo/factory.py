@@ -28,7 +28,7 @@ def create_model(name: str, *, pretrained: bool = False, **kwargs: Any) -> nn.Mo
         ValueError: ``pretrained=True`` for an entry without published weights.
     """
     if not pretrained:
-        return registry.create_model(name, **kwargs)
+        return registry.build_model(name, **kwargs)
     if registry.get_model_entry(name).weights is None:
         raise ValueError(
             f"no pretrained weights are published for {name!r}; models with weights: "

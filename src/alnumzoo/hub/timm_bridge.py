@@ -33,7 +33,7 @@ from typing import Any
 from torch import nn
 
 from alnumzoo.hub.load import from_pretrained
-from alnumzoo.models.registry import ModelEntry, create_model, on_register
+from alnumzoo.models.registry import ModelEntry, build_model, on_register
 
 __all__ = ["install", "register_with_timm", "timm_architectures"]
 # Arguments timm's factory passes that alnumzoo's constructors do not take.
@@ -73,7 +73,7 @@ def _entrypoint(arch: str) -> Callable[..., nn.Module]:
                 overrides = {k: kwargs[k] for k in ("num_classes", "in_chans") if k in kwargs}
                 return from_pretrained(Path(str(cfg["file"])), **overrides)
             return from_pretrained(name, **kwargs)
-        return create_model(name, **kwargs)
+        return build_model(name, **kwargs)
 
     create.__name__ = arch
     create.__qualname__ = arch

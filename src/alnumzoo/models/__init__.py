@@ -19,7 +19,7 @@ from alnumzoo.models.params import (
 from alnumzoo.models.pretrained_cfg import PretrainedCfg
 from alnumzoo.models.registry import (
     ModelEntry,
-    create_model,
+    build_model,
     get_model_entry,
     list_models,
     register_model,
@@ -40,9 +40,9 @@ __all__ = [
     "PretrainedCfg",
     "ZooModel",
     "as_classifier",
+    "build_model",
     "check_parameter_budget",
     "count_parameters",
-    "create_model",
     "efficientnet_b2",
     "get_model_entry",
     "list_models",

@@ -17,7 +17,7 @@ __all__ = [
     "HubWeights",
     "ModelEntry",
     "TimmPretrained",
-    "create_model",
+    "build_model",
     "get_model_entry",
     "list_models",
     "on_register",
@@ -198,9 +198,9 @@ def list_models(pattern: str | None = None, *, pretrained: bool = False) -> list
     return names
 
 
-def create_model(name: str, **kwargs: Any) -> nn.Module:
-    """Build the (untrained) model registered as ``name``; ``alnumzoo.create_model`` adds
-    ``pretrained=True``.
+def build_model(name: str, **kwargs: Any) -> nn.Module:
+    """Build the (untrained) model registered as ``name``: the registry's half of
+    ``alnumzoo.create_model``, which adds ``pretrained=True`` (the one public factory).
 
     Args:
         name: An architecture (``"lite_resnet"``) or variant (``"lite_resnet.alnum52"``).

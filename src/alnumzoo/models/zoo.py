@@ -4,7 +4,7 @@ complete a variant: every measured result and the sha256 pins come from
 
 An architecture's module holds its class and one
 [`register_architecture`][alnumzoo.models.zoo.register_architecture] call naming its
-variants, so adding a model is a one-file change: the registry, ``create_model``,
+variants, so adding a model is a one-file change: the registry, ``alnumzoo.create_model``,
 ``save_pretrained``/``from_pretrained``, the zoo page and timm all read the registry.
 Parameter counts are literals, so listing the zoo builds nothing; a test checks each against
 the built model.
