@@ -36,11 +36,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from calibrate_shipped import trained_families, unseen
 
 import alnumzoo
 from alnumzoo import evaluate, fit
 from alnumzoo.data import Alnum52Rendered, Cifar10, FashionMNIST, InMemoryImageDataset
-from alnumzoo.hub.resolve import embedded_weights_dir
 
 REPO = Path(__file__).resolve().parents[1]
 CIFAR_TAR = REPO.parent / "shared" / "data" / "cifar10_jpeg_q75.tar"
@@ -71,24 +71,14 @@ def load(
             raise SystemExit("--case digits needs --alnum52 (a rendered wide-corpus set)")
         # A set rendered today may deal families to other splits than the shipped model's
         # corpus did: validation and test keep only families the model never trained on.
-        seen = set(_shipped_train_families("char_resnet.alnum52"))
+        seen = trained_families("char_resnet.alnum52")
         splits = []
         for split in ("train", "select", "heldout"):
             data = Alnum52Rendered(alnum52, split)
-            if split != "train":
-                unseen = [i for i, f in enumerate(data.image_fonts()) if f[1] not in seen]
-                data = data.subset(torch.tensor(unseen, dtype=torch.long))
-            splits.append(data.select_classes(DIGITS))
+            kept = data if split == "train" else unseen(data, seen)
+            splits.append(kept.select_classes(DIGITS))
         return "char_resnet.alnum52", *splits  # type: ignore[return-value]
     raise SystemExit(f"unknown case {case!r}")
-
-
-def _shipped_train_families(name: str) -> list[str]:
-    config = embedded_weights_dir(name) / "config.json"
-    families: list[str] = json.loads(config.read_text())["training_data"]["alnum52_fonts"][
-        "train_families"
-    ]
-    return families
 
 
 def run_case(case: str, budget: float, alnum52: Path | None) -> dict[str, Any]:

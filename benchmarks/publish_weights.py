@@ -148,11 +148,7 @@ def publish(run: Path, zoo: dict[str, Any]) -> dict[str, Any]:
         )
     if "calibration" in metrics:
         c = metrics["calibration"]
-        sections["Calibration"] = (
-            f"Probabilities are divided by a temperature of {c['temperature']} fitted on "
-            f"{c['fitted_on']}: expected calibration error on the held-out split "
-            f"{c['ece_before']:.2f}% before, {c['ece_after']:.2f}% after."
-        )
+        sections["Calibration"] = calibration_text(c)
     record = {
         **metrics,
         "params": alnumzoo.count_parameters(model),
@@ -210,6 +206,20 @@ def publish(run: Path, zoo: dict[str, Any]) -> dict[str, Any]:
     np.savez_compressed(GOLDEN / f"{name}.npz", logits=logits.numpy())
     record["golden_top1"] = round(100 * float((logits.argmax(1) == targets).float().mean()), 2)
     return record
+
+
+def calibration_text(c: dict[str, Any]) -> str:
+    """The model card's account of a calibration record (``train_pretrained.calibrate``)."""
+    how = (
+        f"The label smoothing of training ({c['undo_smoothing']}) is taken out of the "
+        f"probabilities, which are then scaled by a temperature of {c['temperature']}"
+        if c.get("undo_smoothing")
+        else f"Probabilities are divided by a temperature of {c['temperature']}"
+    )
+    return (
+        f"{how}, fitted on {c['fitted_on']}: expected calibration error on the held-out "
+        f"split {c['ece_before']:.2f}% before, {c['ece_after']:.2f}% after."
+    )
 
 
 def _summary(detail: dict[str, Any]) -> str:

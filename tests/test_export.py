@@ -11,6 +11,7 @@ import torch
 
 import alnumzoo
 from alnumzoo.cli import main
+from alnumzoo.inference import predict_proba
 
 ort = pytest.importorskip("onnxruntime")  # the optional 'export' extra; dev installs it
 ARCHS = ["bottleneck_cnn", "lite_resnet", "char_resnet", "crnn", "cifar_cnn"]
@@ -22,7 +23,7 @@ def test_exported_graph_matches_the_model_at_any_batch_size(
     arch: str, fmt: str, tmp_path: Path
 ) -> None:
     model = alnumzoo.create_model(arch).eval()
-    model.temperature = 1.7
+    model.temperature, model.undo_smoothing = 1.7, 0.1
     path = tmp_path / f"m.{'onnx' if fmt == 'onnx' else 'pt'}"
     result = alnumzoo.export(model, path, format=fmt)  # type: ignore[arg-type]
     assert result.max_abs_diff is not None
@@ -38,7 +39,15 @@ def test_exported_graph_matches_the_model_at_any_batch_size(
     np.testing.assert_allclose(got, expected, atol=1e-4)
     contract = json.loads(result.contract.read_text())
     assert contract["pretrained_cfg"] == model.pretrained_cfg
-    assert contract["temperature"] == 1.7
+    assert (contract["temperature"], contract["undo_smoothing"]) == (1.7, 0.1)
+    # Another runtime follows the contract's formula to the probabilities predict gives.
+    probs = np.exp(got - got.max(1, keepdims=True))
+    probs /= probs.sum(1, keepdims=True)
+    scores = np.log(np.maximum((probs - 0.1 / model.num_classes) / 0.9, 1e-4)) / 1.7
+    expected_probs = np.exp(scores - scores.max(1, keepdims=True))
+    expected_probs /= expected_probs.sum(1, keepdims=True)
+    assert "1e-4" in contract["probabilities"] or "0.0001" in contract["probabilities"]
+    np.testing.assert_allclose(expected_probs, predict_proba(model, x).numpy(), atol=1e-4)
     assert contract["input"]["shape"] == ["N", model.in_chans, *model.input_size]
     assert contract["labels"] == list(model.labels.names)
 

@@ -78,3 +78,16 @@ def test_shipped_config_carries_its_preprocessing_contract(name: str) -> None:
     # The shipped configs are of the first layout: each key they hold is read back as it is.
     record = model.pretrained_cfg
     assert {k: record[k] for k in config["pretrained_cfg"]} == config["pretrained_cfg"]
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_shipped_weights_carry_the_calibration_their_record_reports(name: str) -> None:
+    reported = PUBLISHED[name]["calibration"]
+    model = alnumzoo.from_pretrained(name)
+    assert model.temperature == pytest.approx(reported["temperature"], abs=5e-5)
+    assert model.undo_smoothing == reported["undo_smoothing"]
+    # Smoothing is only undone for weights whose recorded recipe smoothed their labels.
+    if model.undo_smoothing:
+        assert model.record.recipe is not None
+        assert model.record.recipe["label_smoothing"] == model.undo_smoothing
+    assert reported["ece_after"] <= reported["ece_temperature_only"]

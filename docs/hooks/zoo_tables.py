@@ -33,18 +33,20 @@ def _results_table() -> str:
 
 
 def _calibration_table() -> str:
-    """Each shipped variant's fitted temperature and its expected calibration error."""
+    """Each shipped variant's calibration and its expected calibration error."""
     rows = [
-        "| variant | temperature | ECE % at T=1 | ECE % fitted | fitted on |",
-        "|---|---:|---:|---:|---|",
+        "| variant | smoothing undone | temperature | ECE % raw | ECE % temperature only "
+        "| ECE % shipped | fitted on |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for e in _published():
         c = e.training.get("calibration")
         if not c:
-            rows.append(f"| `{e.name}` | – | – | – | not calibrated yet |")
+            rows.append(f"| `{e.name}` | – | – | – | – | – | not calibrated yet |")
             continue
         rows.append(
-            f"| `{e.name}` | {c['temperature']:.3f} | {c['ece_before']:.2f} "
+            f"| `{e.name}` | {c.get('undo_smoothing', 0.0):g} | {c['temperature']:.3f} "
+            f"| {c['ece_before']:.2f} | {_number(c.get('ece_temperature_only'))} "
             f"| **{c['ece_after']:.2f}** | {c['fitted_on']} |"
         )
     return "\n".join(rows)

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from alnumzoo._atomic import atomic_write
+from alnumzoo.inference.calibration import CALIBRATION_FORMULA
 from alnumzoo.models.base import ZooModel
 
 __all__ = ["ExportFormat", "ExportResult", "export"]
@@ -53,8 +54,9 @@ def export(
     returns ``logits`` ``(N, num_classes)``; a model's own input normalisation is inside the
     graph. Beside it, ``<path>.json`` holds the preprocessing contract (the model's
     ``pretrained_cfg``: size, background, fit, invert, fill), the label names and the
-    calibration temperature to divide the logits by, so another runtime can prepare images the
-    way [`predict`][alnumzoo.inference._predict.predict] does.
+    calibration (``temperature`` and ``undo_smoothing``, with the formula that applies them to
+    the logits), so another runtime can prepare images and read probabilities the way
+    [`predict`][alnumzoo.inference._predict.predict] does.
 
     TorchScript files are traced (``torch.jit.trace``), not scripted: the models' Python-side
     metadata (labels, the preprocessing contract) is not TorchScript, and tracing keeps exactly
@@ -97,6 +99,8 @@ def export(
                       "dtype": "float32", "range": [0.0, 1.0]},
             "output": {"name": "logits", "shape": ["N", model.num_classes]},
             "temperature": model.temperature,
+            "undo_smoothing": model.undo_smoothing,
+            "probabilities": CALIBRATION_FORMULA,
             "labels": list(model.labels.names) if model.labels is not None else None,
             "pretrained_cfg": model.pretrained_cfg,
             "architecture": model.arch,
@@ -134,6 +138,7 @@ def _write_torchscript(model: nn.Module, example: torch.Tensor, path: Path) -> N
         # check below compares the traced graph with the model on another batch size.
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(model, example, check_trace=False)  # type: ignore[no-untyped-call]
+
     def write(tmp: Path) -> None:
         with warnings.catch_warnings():
             # torch 2.14 marks TorchScript deprecated in favour of torch.export; the format is

@@ -12,7 +12,7 @@ from typing import Any
 from alnumzoo._version import __version__
 from alnumzoo.data.profiles import PROFILES
 from alnumzoo.labels import LabelMap
-from alnumzoo.models.base import TEMPERATURE_RANGE, ZooModel
+from alnumzoo.models.base import TEMPERATURE_RANGE, UNDO_SMOOTHING_RANGE, ZooModel
 from alnumzoo.models.pretrained_cfg import PretrainedCfg
 from alnumzoo.models.registry import get_model_entry
 
@@ -26,8 +26,8 @@ __all__ = [
     "build_from_config",
     "model_config",
     "parse_config",
+    "read_calibration",
     "read_config",
-    "read_temperature",
 ]
 
 WEIGHTS_NAME = "model.safetensors"
@@ -44,7 +44,8 @@ CONFIG_VERSION = 2
 
 def model_config(model: ZooModel) -> dict[str, Any]:
     """JSON-ready description that rebuilds ``model``: architecture, constructor arguments,
-    class count and labels (each once, in timm's keys), the softmax temperature, and the
+    class count and labels (each once, in timm's keys), the calibration (softmax temperature
+    and the label smoothing it undoes), and the
     typed record of its weights (`PretrainedCfg`: input contract, recipe, metrics,
     provenance) as ``pretrained_cfg``."""
     label_map: dict[str, Any] | None = None
@@ -63,6 +64,7 @@ def model_config(model: ZooModel) -> dict[str, Any]:
         "labels": label_map,
         "model_args": {k: v for k, v in model.init_args.items() if k != "num_classes"},
         "temperature": model.temperature,
+        "undo_smoothing": model.undo_smoothing,
         "pretrained_cfg": record,
     }
 
@@ -76,6 +78,7 @@ class SavedConfig:
         model_args: Constructor keyword arguments, ``num_classes`` included.
         labels: The class names and their label map's name, or ``None``.
         temperature: Softmax temperature (1.0 when none was fitted).
+        undo_smoothing: Label smoothing the calibration takes out first (0.0 when none).
         record: The weights' record, or ``None`` in a config too old to hold one.
         data_profile: The data set the weights were made for: the record's, or in the first
             layout its own key or the name of its labels.
@@ -85,23 +88,30 @@ class SavedConfig:
     model_args: dict[str, Any]
     labels: LabelMap | None
     temperature: float
+    undo_smoothing: float
     record: PretrainedCfg | None
     data_profile: str | None
 
 
-def read_temperature(config: Mapping[str, Any], where: str) -> float:
-    """The softmax temperature a config records (1.0 when it has none).
+def read_calibration(config: Mapping[str, Any], where: str) -> tuple[float, float]:
+    """The softmax temperature and the label smoothing it undoes that a config records
+    (1.0 and 0.0 when it has none).
 
     Raises:
-        ValueError: not a number in `TEMPERATURE_RANGE`.
+        ValueError: either is not a number in its range (`TEMPERATURE_RANGE`,
+            `UNDO_SMOOTHING_RANGE`).
     """
-    value = config.get("temperature", 1.0)
-    low, high = TEMPERATURE_RANGE
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise ValueError(
-            f"{where}: 'temperature' must be a number in [{low}, {high}], got {value!r}"
-        )
-    return float(value)
+    values = []
+    for key, default, (low, high) in (
+        ("temperature", 1.0, TEMPERATURE_RANGE),
+        ("undo_smoothing", 0.0, UNDO_SMOOTHING_RANGE),
+    ):
+        value = config.get(key, default)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not low <= value <= high:
+            raise ValueError(f"{where}: {key!r} must be a number in [{low}, {high}], got {value!r}")
+        values.append(float(value))
+    return values[0], values[1]
 
 
 #: A config describes one small model: anything larger is not one (the shipped ones are 20 KB).
@@ -177,11 +187,13 @@ def parse_config(config: Any, where: str = "config.json") -> SavedConfig:
         data["data_profile"] = profile
         data.setdefault("num_classes", model_args.get("num_classes") or 0)
         record = PretrainedCfg.from_dict(data, f"{where}: pretrained_cfg")
+    temperature, undo_smoothing = read_calibration(config, where)
     return SavedConfig(
         architecture=str(config["architecture"]),
         model_args=model_args,
         labels=label_map,
-        temperature=read_temperature(config, where),
+        temperature=temperature,
+        undo_smoothing=undo_smoothing,
         record=record,
         data_profile=profile,
     )
@@ -271,4 +283,5 @@ def build_from_config(config: SavedConfig | Mapping[str, Any], **overrides: Any)
     if saved.record is not None:
         model.record = saved.record
     model.temperature = saved.temperature
+    model.undo_smoothing = saved.undo_smoothing
     return model

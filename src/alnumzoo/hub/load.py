@@ -210,7 +210,7 @@ def from_pretrained(
     check_values(model, state, source.weights_path)
     model.load_state_dict(state, strict=strict)
     if new_head:  # new logits: the shipped calibration no longer applies to them
-        model.temperature = 1.0
+        model.temperature, model.undo_smoothing = 1.0, 0.0
     model.load_report = LoadReport(
         source.kind,
         source.location,

@@ -10,6 +10,7 @@ from alnumzoo.inference._evaluate import EvalResult, evaluate
 from alnumzoo.inference._predict import Prediction, iter_predict, load_image, predict
 from alnumzoo.inference.calibration import (
     Calibration,
+    calibrated_probabilities,
     collect_logits,
     expected_calibration_error,
     fit_temperature,
@@ -22,6 +23,7 @@ __all__ = [
     "EvalResult",
     "Prediction",
     "autocast_dtype",
+    "calibrated_probabilities",
     "collect_logits",
     "default_tta",
     "evaluate",

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from alnumzoo.data.profiles import profile_for
+from alnumzoo.inference.calibration import calibrated_probabilities
 from alnumzoo.labels import LabelMap
 
 __all__ = ["default_tta", "predict_proba", "tta_mode", "tta_views"]
@@ -62,16 +63,17 @@ def predict_proba(model: nn.Module, x: torch.Tensor, mode: str | None = None) ->
 
     Modes: ``None`` (the image), ``"flip"`` (image and mirror), ``"shift"`` (image and four
     one-pixel shifts, edges replicated), ``"crops"`` (ten seeded random crops of 80–100% of the
-    side, resized back; report 003). Logits are divided by the model's ``temperature``
-    (calibrated weights carry one; 1.0 otherwise).
+    side, resized back; report 003). Each view's probabilities carry the model's calibration
+    (its ``temperature`` and ``undo_smoothing``; none when it has none).
 
     Raises:
         ValueError: unknown mode.
     """
     mode = tta_mode(mode)
     temperature = float(getattr(model, "temperature", 1.0))
+    undo_smoothing = float(getattr(model, "undo_smoothing", 0.0))
     if mode is None:
-        return F.softmax(model(x).float() / temperature, dim=1)
+        return calibrated_probabilities(model(x), temperature, undo_smoothing)
     if mode == "flip":
         views = [x, x.flip(-1)]
     elif mode == "shift":
@@ -81,5 +83,5 @@ def predict_proba(model: nn.Module, x: torch.Tensor, mode: str | None = None) ->
         views = [_crop(x, generator) for _ in range(_CROP_VIEWS)]
     total = torch.zeros(())
     for view in views:
-        total = total + F.softmax(model(view).float() / temperature, dim=1)
+        total = total + calibrated_probabilities(model(view), temperature, undo_smoothing)
     return total / len(views)

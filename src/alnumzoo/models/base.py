@@ -17,12 +17,22 @@ from alnumzoo.models.layers import classifier_layer
 from alnumzoo.models.pretrained_cfg import PretrainedCfg
 from alnumzoo.models.provenance import LoadReport
 
-__all__ = ["TEMPERATURE_RANGE", "LabelsLike", "ZooModel", "connect_hub", "resolve_labels"]
+__all__ = [
+    "TEMPERATURE_RANGE",
+    "UNDO_SMOOTHING_RANGE",
+    "LabelsLike",
+    "ZooModel",
+    "connect_hub",
+    "resolve_labels",
+]
 
 LabelsLike = LabelMap | Sequence[str] | None
 #: Softmax temperatures a model may carry; far outside this the logits are not miscalibrated
 #: but broken (or a model at chance, whose best temperature is unbounded).
 TEMPERATURE_RANGE = (0.05, 20.0)
+#: Label smoothing a calibration may take out of the probabilities; at 0.5 and above the
+#: smoothed target no longer favours the true class enough to be undone reliably.
+UNDO_SMOOTHING_RANGE = (0.0, 0.45)
 ModelT = TypeVar("ModelT", bound="ZooModel")
 
 # The hub functions ZooModel's from_pretrained/save_pretrained/push_to_hub delegate to. The hub
@@ -130,6 +140,9 @@ class ZooModel(nn.Module):
             fitted on held-back data when weights are published
             ([`fit_temperature`][alnumzoo.inference.calibration.fit_temperature]); 1.0 means
             uncalibrated logits. It never changes which class wins.
+        undo_smoothing: Label smoothing the weights trained with, taken out of the
+            probabilities before the temperature (0.0: none); see
+            [`calibrated_probabilities`][alnumzoo.inference.calibration.calibrated_probabilities].
     """
 
     arch: ClassVar[str] = "zoo_model"
@@ -177,6 +190,7 @@ class ZooModel(nn.Module):
         #: Set by ``alnumzoo.from_pretrained``: where the weights came from.
         self.load_report: LoadReport | None = None
         self.temperature = 1.0
+        self.undo_smoothing = 0.0
         self._record: PretrainedCfg | None = None
         self._feature_info: list[dict[str, Any]] | None = None
 
