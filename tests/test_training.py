@@ -515,3 +515,23 @@ def test_planned_passes_come_from_epochs_or_the_budget_at_the_measured_rate() ->
     assert not augments(recipe, 2.0)
     assert augments(recipe, 4.0)
     assert augments(recipe, None)
+
+
+def test_fit_signature_and_fit_options_spell_the_same_options() -> None:
+    """fit's keywords and FitOptions' fields: the same names, in order, types and defaults,
+    so an option added to one and not the other fails here, not silently in a run."""
+    import dataclasses
+    import inspect
+
+    from alnumzoo.training import FitOptions
+
+    keywords = [
+        p for p in inspect.signature(fit).parameters.values() if p.kind is p.KEYWORD_ONLY
+    ]
+    options = dataclasses.fields(FitOptions)
+    assert [p.name for p in keywords] == [f.name for f in options]
+    for parameter, field in zip(keywords, options, strict=True):
+        assert parameter.default == field.default, field.name
+        assert parameter.annotation == field.type, field.name
+    with pytest.raises(TypeError, match="no value for"):
+        FitOptions.from_arguments({"budget": 1.0})

@@ -91,8 +91,17 @@ class FitOptions:
 
     @classmethod
     def from_arguments(cls, arguments: dict[str, Any]) -> FitOptions:
-        """Options from a mapping that may hold other names too (``fit``'s ``locals()``)."""
-        return cls(**{f.name: arguments[f.name] for f in fields(cls) if f.name in arguments})
+        """Options from ``fit``'s ``locals()``: every field, taken by name.
+
+        ``fit``'s typed signature is what users, IDEs and the API docs read, and these
+        options are what travels to spawned processes; tests/test_training.py checks that the
+        two list the same names, types and defaults, and a field ``fit`` does not pass is an
+        error here rather than a silent default.
+        """
+        missing = [f.name for f in fields(cls) if f.name not in arguments]
+        if missing:
+            raise TypeError(f"FitOptions.from_arguments: no value for {missing}")
+        return cls(**{f.name: arguments[f.name] for f in fields(cls)})
 
     @property
     def budget_s(self) -> float | None:
