@@ -294,7 +294,7 @@ def test_timm_imagenet_variant_goes_through_timm(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(registry._REGISTRY, entry.name, replace(entry, builder=fake_builder))
     # As if timm's file were in the Hugging Face cache (offline, nothing else is tried).
     monkeypatch.setattr(
-        "alnumzoo.hub.load.try_to_load_from_cache", lambda repo, name: f"/cache/{repo}/{name}"
+        "huggingface_hub.try_to_load_from_cache", lambda repo, name: f"/cache/{repo}/{name}"
     )
     model = alnumzoo.from_pretrained("efficientnet_b2.ra_in1k", num_classes=7)
     assert calls == [{"normalize": True, "num_classes": 7, "pretrained": True}]

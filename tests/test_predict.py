@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,24 @@ def test_extreme_aspect_ratio_is_cropped_before_resizing() -> None:
     x, notes = load_image(strip, cifar)
     assert x.shape == (3, 32, 32)
     assert any("centre-cropped 200000x1 to 1x1" in n for n in notes)
+
+
+def test_iter_predict_answers_after_the_first_small_batch() -> None:
+    from alnumzoo.inference._predict import FIRST_BATCH, iter_predict
+
+    model = alnumzoo.create_model("crnn").eval()
+    images = [torch.rand(1, 28, 28) for _ in range(40)]
+    read: list[int] = []
+
+    def files() -> Iterator[torch.Tensor]:
+        for i, image in enumerate(images):
+            read.append(i)
+            yield image
+
+    stream = iter_predict(model, list(images), batch_size=32)
+    lazy = iter_predict(model, files(), batch_size=32)  # type: ignore[arg-type]
+    next(lazy)
+    assert len(read) == FIRST_BATCH
+    everything = [p.index for p in stream]
+    assert everything == [p.index for p in alnumzoo.predict(model, images, batch_size=32)]
+    assert len(everything) == 40

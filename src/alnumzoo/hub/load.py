@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from huggingface_hub import try_to_load_from_cache
 from safetensors import SafetensorError
 from safetensors.torch import load, load_file
 
@@ -232,6 +231,8 @@ def _from_timm(
     in_chans: int | None,
 ) -> ZooModel:
     # timm owns these (ImageNet starting points): it downloads and adapts them.
+    from huggingface_hub import try_to_load_from_cache
+
     assert isinstance(entry.weights, TimmPretrained)
     repo = entry.weights.hf_id
     cached = any(

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
-
-from huggingface_hub import HfApi
+from typing import TYPE_CHECKING, Any
 
 from alnumzoo.hub.config import CONFIG_NAME, SAVED_FILES, WEIGHTS_NAME
 from alnumzoo.hub.resolve import hub_reachable
 from alnumzoo.hub.save import model_card, save_pretrained
 from alnumzoo.models.base import ZooModel
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
 
 __all__ = ["push_to_hub"]
 
@@ -48,6 +49,8 @@ def push_to_hub(
     Raises:
         FileNotFoundError: the folder lacks ``model.safetensors`` or ``config.json``.
     """
+    from huggingface_hub import HfApi
+
     api = api or HfApi(token=token)
     with tempfile.TemporaryDirectory() as tmp:
         if isinstance(model_or_dir, ZooModel):

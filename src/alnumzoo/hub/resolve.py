@@ -13,18 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from huggingface_hub import constants as hf_constants
-from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
-from huggingface_hub.errors import (
-    EntryNotFoundError,
-    HfHubHTTPError,
-    HFValidationError,
-    LocalEntryNotFoundError,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
-)
-from huggingface_hub.utils._validators import validate_repo_id
-
 from alnumzoo.hub.config import CONFIG_NAME, WEIGHTS_NAME
 from alnumzoo.hub.transfer import bounded_download, transport_errors
 from alnumzoo.models.registry import (
@@ -72,7 +60,9 @@ REACH_TIMEOUT_S = 2.0
 def hub_reachable(endpoint: str | None = None) -> bool:
     """Whether a TCP connection to the Hub endpoint (``HF_ENDPOINT`` by default) opens within
     `REACH_TIMEOUT_S`; remembered for the process."""
-    url = urlparse(endpoint or hf_constants.ENDPOINT)
+    from huggingface_hub import constants
+
+    url = urlparse(endpoint or constants.ENDPOINT)
     if url.hostname is None:
         return False
     port = url.port or (443 if url.scheme == "https" else 80)
@@ -84,6 +74,16 @@ def hub_reachable(endpoint: str | None = None) -> bool:
 
 
 def _download(repo_id: str, filename: str, revision: str | None, access: HubAccess) -> Path:
+    # huggingface_hub and its HTTP client take 0.3 s to import: only a Hub load pays for them.
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
     cache_dir, token, endpoint = access.cache_dir, access.token, access.endpoint
     forced = access.local_files_only if access.local_files_only is not None else offline_env()
     # A dead network reads the cache at once instead of retrying for a minute.
@@ -153,6 +153,8 @@ _HASH_ETAG = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 def _check_announced_size(
     repo_id: str, filename: str, revision: str | None, access: HubAccess
 ) -> None:
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
     url = hf_hub_url(repo_id, filename, revision=revision, endpoint=access.endpoint)
     metadata = get_hf_file_metadata(url, token=access.token, timeout=10 * REACH_TIMEOUT_S)
     # huggingface_hub names the cached blob after the ETag: anything but a git or LFS hash
@@ -308,6 +310,9 @@ def check_hub_reference(repo_id: str, revision: str | None, filename: str) -> No
         ValueError: the id breaks the Hub's rules (``org/name``, at most 96 characters), the
             revision is not a plain ref or commit id, or the file name leaves the repository.
     """
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils._validators import validate_repo_id
+
     try:
         validate_repo_id(repo_id)
     except HFValidationError as exc:

@@ -9,9 +9,8 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from safetensors import SafetensorError
 from safetensors.torch import save_file
 
@@ -20,6 +19,9 @@ from alnumzoo._version import __version__
 from alnumzoo.hub.config import CARD_NAME, CONFIG_NAME, SAVED_FILES, WEIGHTS_NAME, model_config
 from alnumzoo.models.base import ZooModel
 from alnumzoo.models.params import count_parameters
+
+if TYPE_CHECKING:
+    from huggingface_hub import ModelCard
 
 __all__ = ["model_card", "save_pretrained"]
 
@@ -50,6 +52,10 @@ def model_card(
         limitations: What the model is not for.
         extra_sections: More sections, title to text.
     """
+    # huggingface_hub's card classes bring its HTTP client (0.3 s of import): only a save
+    # pays for them, not every `import alnumzoo`.
+    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
     metrics = dict(metrics or {})
     name = repo_id or model.arch
     eval_results = [

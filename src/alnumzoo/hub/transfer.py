@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import huggingface_hub
-from huggingface_hub import get_session
 
 __all__ = ["DownloadRefusedError", "bounded_download", "transport_errors"]
 
@@ -106,7 +105,7 @@ def _transport_class(http: Any) -> type:
 
 def _http_module() -> Any:
     """The HTTP library huggingface_hub's client comes from (httpx, or its successor)."""
-    return __import__(type(get_session()).__module__.split(".")[0])
+    return __import__(type(huggingface_hub.get_session()).__module__.split(".")[0])
 
 
 def transport_errors() -> tuple[type[BaseException], ...]:
@@ -121,7 +120,7 @@ def _install() -> None:
     with _install_lock:
         if _installed:
             return
-        current = get_session()
+        current = huggingface_hub.get_session()
         client_class: Any = type(current)
         http = _http_module()
         transport = _transport_class(http)
