@@ -34,6 +34,7 @@ __all__ = [
     "CALIBRATION_FORMULA",
     "PROBABILITY_FLOOR",
     "Calibration",
+    "calibrated_log_scores",
     "calibrated_probabilities",
     "collect_logits",
     "expected_calibration_error",
