@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -12,7 +13,7 @@ from _tiny import tiny_cifar
 
 import alnumzoo
 from alnumzoo import fit
-from alnumzoo.training import cpu_speed, load_checkpoint
+from alnumzoo.training import cpu_speed, get_recipe, load_checkpoint
 from alnumzoo.training.cpu_speed import CpuExecution, cpu_has_native_bf16, probe_cpu_execution
 
 
@@ -131,3 +132,38 @@ def test_probe_decision_is_remembered_on_disk_across_processes(
 
 def _must_not_measure(*args: object, **kwargs: object) -> float:
     raise AssertionError("the remembered decision should have been used")
+
+
+def test_a_resumed_budget_run_keeps_its_augmentation_decision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The probe's rate plans 120 s x 2 img/s = 240 images, under 4 passes over the 64: too
+    # short for a recipe that augments from 10 passes. A resumed run does not probe again, so
+    # it must not take its missing rate for a run of unknown length, which augments.
+    def fake_probe(
+        model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, **kw: object
+    ) -> CpuExecution:
+        return CpuExecution(False, None, {"fp32": 2.0})
+
+    from alnumzoo.training import loop
+
+    trained_with: list[object] = []
+
+    def spy_loader(*args: Any, **kwargs: Any) -> Any:
+        if kwargs["train"]:
+            trained_with.append(kwargs["augment"])
+        return make_loader(*args, **kwargs)
+
+    make_loader = loop.make_loader
+    monkeypatch.setattr(loop, "make_loader", spy_loader)
+    monkeypatch.setattr(cpu_speed, "probe_cpu_execution", fake_probe)
+    recipe = get_recipe("default", "cifar_cnn").with_overrides(augment_min_epochs=10)
+    ck = tmp_path / "run.pt"
+    model = alnumzoo.create_model("cifar_cnn")
+    first = fit(model, tiny_cifar(64), budget=120, batch_size=32, recipe=recipe, checkpoint=ck,
+                max_steps=2, progress=False)  # fmt: skip
+    assert first.augment is None
+    resumed = fit(model, tiny_cifar(64), budget=120, batch_size=32, recipe=recipe, checkpoint=ck,
+                  resume=True, max_steps=4, progress=False)  # fmt: skip
+    assert resumed.augment is None
+    assert trained_with == [None, None]

@@ -105,6 +105,10 @@ class Trainer:
         preset = profile.augment if rec.augment == "auto" else resolve_augment(rec.augment, labels)
         planned = planned_epochs(epochs, budget_s, rate, len(train))  # passes over the data
         self.augment = preset if augments(rec, planned) else None
+        if saved is not None and "augment" in saved["history"]:
+            # The resumed run keeps its first decision: the probe that measured the rate it was
+            # planned at does not run again.
+            self.augment = saved["history"]["augment"]
         train_loader = self._loader(train, bs, training=True)
         self.val_loader = self._loader(val, options.eval_batch_size) if val is not None else None
         self.eval_loader = self.val_loader  # the final evaluation may score a sample
