@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from _tiny import tiny_cifar
 
 import alnumzoo
 from alnumzoo import fit
-from alnumzoo.training import cpu_speed, get_recipe, load_checkpoint
+from alnumzoo.training import cpu_speed, get_recipe, load_checkpoint, loop
 from alnumzoo.training.cpu_speed import CpuExecution, cpu_has_native_bf16, probe_cpu_execution
 
 
@@ -74,7 +73,6 @@ def test_fit_records_the_probe_and_resume_keeps_its_choice(
         calls.append(x.shape[0])
         return CpuExecution(True, None, {"fp32": 1.0, "fp32+channels_last": 2.0})
 
-    cpu_speed = sys.modules["alnumzoo.training.cpu_speed"]
     monkeypatch.setattr(cpu_speed, "probe_cpu_execution", fake_probe)
     ck = tmp_path / "run.pt"
     torch.manual_seed(0)
@@ -102,7 +100,7 @@ def test_short_runs_skip_the_probe(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: object, **kwargs: object) -> CpuExecution:
         raise AssertionError("a short run must not pay for the probe")
 
-    monkeypatch.setattr(sys.modules["alnumzoo.training.cpu_speed"], "probe_cpu_execution", fail)
+    monkeypatch.setattr(cpu_speed, "probe_cpu_execution", fail)
     history = fit(alnumzoo.create_model("cifar_cnn"), tiny_cifar(64), epochs=1, progress=False)
     assert history.precision == "fp32"
     assert not history.channels_last
@@ -144,8 +142,6 @@ def test_a_resumed_budget_run_keeps_its_augmentation_decision(
         model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, **kw: object
     ) -> CpuExecution:
         return CpuExecution(False, None, {"fp32": 2.0})
-
-    from alnumzoo.training import loop
 
     trained_with: list[object] = []
 

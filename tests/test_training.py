@@ -25,6 +25,7 @@ from alnumzoo.training import (
     TrainingInterrupted,
     get_recipe,
     load_checkpoint,
+    loop,
     lr_factor_fn,
     parse_budget,
 )
@@ -400,8 +401,7 @@ def test_parameter_budget_helper() -> None:
 def test_slow_validation_cannot_eat_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     """An evaluation estimated at longer than the budget reserves at most MAX_RESERVE of it,
     with a warning, so the run still trains for most of its budget."""
-    loop_module = sys.modules["alnumzoo.training.loop"]
-    monkeypatch.setattr(loop_module, "estimate_eval_s", lambda *a, **k: 1000.0)
+    monkeypatch.setattr(loop, "estimate_eval_s", lambda *a, **k: 1000.0)
     with pytest.warns(UserWarning, match=r"final evaluation is estimated at \d+ s"):
         history = fit(cifar_model(), tiny_cifar(256), tiny_cifar(32, 1), budget=4,
                       batch_size=32, progress=False)  # fmt: skip
@@ -415,8 +415,7 @@ def test_auto_evaluation_skips_costly_mid_run_passes_under_a_budget(
 ) -> None:
     """eval_every="auto": under a budget a validation pass that costs more than 2% of an
     epoch is made only at the end; by epochs (or with eval_every=1) every epoch is scored."""
-    loop_module = sys.modules["alnumzoo.training.loop"]
-    monkeypatch.setattr(loop_module, "estimate_eval_s", lambda *a, **k: 0.5)
+    monkeypatch.setattr(loop, "estimate_eval_s", lambda *a, **k: 0.5)
     data, val = tiny_cifar(64), tiny_cifar(32, 1)
     budgeted = fit(cifar_model(), data, val, budget=5, batch_size=32, progress=False)
     scored = [r.val_acc is not None for r in budgeted.records]
