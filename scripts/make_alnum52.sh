@@ -46,10 +46,14 @@ if [ "$wide" = 1 ]; then
   "$bin/alnumzoo" render-alnum52 "$out" --fonts /usr/share/fonts "$cache_root/fontsource" \
     --style real-world --debian-categories "$repo/scripts/debian_fonts.txt" \
     --train-per-class 3000 --split select:0.08:100 --split heldout:0.17:300 "$@"
-elif [ "$npm_fonts" = 1 ]; then
-  cache="$cache_root/npm-fonts"
-  "$bin/alnumzoo" fetch-fonts "$repo/scripts/npm_fonts.txt" "$cache"
-  "$bin/alnumzoo" render-alnum52 "$out" --fonts /usr/share/fonts "$cache" "$@"
 else
-  "$bin/alnumzoo" render-alnum52 "$out" "$@"
+  # Only the recipe's packages: a machine that also holds the wide corpus's fonts would
+  # otherwise render these sets from all of them.
+  mapfile -t files < <(dpkg -L "${fonts[@]}" | grep -iE '\.(ttf|otf|ttc|pfb|t1)$' | sort -u)
+  if [ "$npm_fonts" = 1 ]; then
+    cache="$cache_root/npm-fonts"
+    "$bin/alnumzoo" fetch-fonts "$repo/scripts/npm_fonts.txt" "$cache"
+    files+=("$cache")
+  fi
+  "$bin/alnumzoo" render-alnum52 "$out" --fonts "${files[@]}" "$@"
 fi
