@@ -2,7 +2,7 @@
 
     python benchmarks/time_to_accuracy.py [--arch bottleneck_cnn ...] [--threads 1] [--goal 3]
         [--data-root ~/.cache/alnumzoo/data] [--out benchmarks/results/time_to_accuracy.json]
-        [--reuse-report] [--full]
+        [--reuse-report] [--full] [--default-set FIELD=VALUE ...]
 
 Per architecture, in one run and on one machine:
 
@@ -20,6 +20,11 @@ Per architecture, in one run and on one machine:
    ``default_s`` is the training time at which it first reached the target, or ``None`` when
    it did not within that budget (the speedup is then below ``goal``; a smaller ``--goal``
    with ``--reuse-report`` measures it).
+
+``--default-set FIELD=VALUE`` (JSON value, repeatable) changes a field of the default recipe,
+to find by measuring which recipe wins. Such a run, or one with a ``--goal`` other than 3, is
+stored as ``ARCH[FIELD=VALUE,...,goal=G]`` beside ``ARCH``, whose report curve it reuses with
+``--reuse-report``.
 
 Times are ``fit``'s own clock (training, the CPU probe and checkpoints; the scoring is outside
 it). ``speedup = report_s / default_s``. Both recipes use the same data, seed and machine, and
@@ -48,7 +53,7 @@ from train_pretrained import per_class_rows  # the same balanced sample as the s
 import alnumzoo
 from alnumzoo import evaluate, fit
 from alnumzoo.data import Alnum52Rendered, Cifar10, FashionMNIST, InMemoryImageDataset
-from alnumzoo.training import get_recipe, load_checkpoint
+from alnumzoo.training import Recipe, get_recipe, load_checkpoint
 from alnumzoo.training.cpu_speed import cpu_has_native_bf16
 
 REPO = Path(__file__).resolve().parents[1]
@@ -134,7 +139,9 @@ def run_in_pieces(
             state = load_checkpoint(ck)
             acc = score(model, state, held_out)
             curve.append((round(float(state["spent_s"]), 1), round(acc, 4)))
-            print(f"  {fit_kwargs.get('recipe')}: {curve[-1][0]:7.1f} s  {acc:.4f}", flush=True)
+            recipe = fit_kwargs.get("recipe")
+            label = recipe.name if isinstance(recipe, Recipe) else recipe
+            print(f"  {label}: {curve[-1][0]:7.1f} s  {acc:.4f}", flush=True)
             if target is not None and reached is None and acc >= target:
                 reached = float(state["spent_s"])
                 break
@@ -150,6 +157,7 @@ def race(
     earlier: dict[str, Any] | None = None,
     *,
     full: bool = False,
+    changes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     spec = RACES[arch]
     train, held_out, held_out_name = load(spec.data, data_root)
@@ -167,9 +175,10 @@ def race(
     budget = report_s / goal
     # About twenty scored pieces in the budget, at the report recipe's images/s as an estimate.
     images_per_s = epochs * steps_per_epoch * report.batch_size / report_curve[-1][0]
-    piece = max(5, int(budget * images_per_s / get_recipe("default", arch).batch_size / 20))
+    default = get_recipe("default", arch).with_overrides(**(changes or {}))
+    piece = max(5, int(budget * images_per_s / default.batch_size / 20))
     default_curve, default_s = run_in_pieces(
-        spec.model, train, held_out, piece, target=target, recipe="default", budget=budget
+        spec.model, train, held_out, piece, target=target, recipe=default, budget=budget
     )
     return {
         "report_s": round(report_s, 1),
@@ -251,7 +260,17 @@ def main(argv: list[str] | None = None) -> int:
         "--full", action="store_true", help="target: the report recipe's full-schedule accuracy"
     )
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--default-set", action="append", default=[], metavar="FIELD=VALUE",
+        help="change a field of the default recipe (JSON value), e.g. lr=0.002",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    changes = {}
+    for item in args.default_set:
+        field, _, value = item.partition("=")
+        changes[field] = json.loads(value)
+    variations = [*args.default_set, *([f"goal={args.goal:g}"] if args.goal != 3.0 else [])]
+    suffix = f"[{','.join(variations)}]" if variations else ""
     if args.out is None:
         name = "time_to_accuracy_full.json" if args.full else "time_to_accuracy.json"
         args.out = REPO / "benchmarks" / "results" / name
@@ -261,8 +280,13 @@ def main(argv: list[str] | None = None) -> int:
     for arch in args.arch:
         print(f"== {arch}", flush=True)
         earlier = results.get(arch) if args.reuse_report else None
-        results[arch] = race(arch, args.data_root, args.goal, earlier, full=args.full)
-        summary = {k: results[arch][k] for k in ("report_s", "default_s", "speedup", "target")}
+        key = arch + suffix
+        results[key] = race(
+            arch, args.data_root, args.goal, earlier, full=args.full, changes=changes
+        )
+        if changes:
+            results[key]["default_changes"] = changes
+        summary = {k: results[key][k] for k in ("report_s", "default_s", "speedup", "target")}
         print(json.dumps(summary), flush=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1) + "\n")
