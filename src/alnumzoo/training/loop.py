@@ -23,6 +23,7 @@ from alnumzoo.inference.tta import tta_views
 from alnumzoo.models.classifier import as_classifier
 from alnumzoo.training.budget import BudgetClock, BudgetPlan, estimate_eval_s
 from alnumzoo.training.checkpoint import (
+    CheckpointError,
     TrainState,
     data_fingerprint,
     load_training_checkpoint,
@@ -108,7 +109,13 @@ class Trainer:
         if saved is not None and "augment" in saved["history"]:
             # The resumed run keeps its first decision: the probe that measured the rate it was
             # planned at does not run again.
-            self.augment = saved["history"]["augment"]
+            kept = saved["history"]["augment"]
+            if kept not in (None, preset):
+                raise CheckpointError(
+                    f"checkpoint {resume_from}: 'augment' must be null or {preset!r} for this "
+                    f"data and recipe, got {str(kept)[:60]!r}"
+                )
+            self.augment = kept
         train_loader = self._loader(train, bs, training=True)
         self.val_loader = self._loader(val, options.eval_batch_size) if val is not None else None
         self.eval_loader = self.val_loader  # the final evaluation may score a sample
