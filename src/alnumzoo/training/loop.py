@@ -23,7 +23,6 @@ from alnumzoo.inference.tta import tta_views
 from alnumzoo.models.classifier import as_classifier
 from alnumzoo.training.budget import BudgetClock, BudgetPlan, estimate_eval_s
 from alnumzoo.training.checkpoint import (
-    CheckpointError,
     TrainState,
     data_fingerprint,
     load_training_checkpoint,
@@ -106,15 +105,12 @@ class Trainer:
         preset = profile.augment if rec.augment == "auto" else resolve_augment(rec.augment, labels)
         planned = planned_epochs(epochs, budget_s, rate, len(train))  # passes over the data
         self.augment = preset if augments(rec, planned) else None
-        if saved is not None and "augment" in saved["history"]:
+        kept = saved["history"].get("augment", self.augment) if saved is not None else None
+        if saved is not None and kept in (None, preset):
             # The resumed run keeps its first decision: the probe that measured the rate it was
-            # planned at does not run again.
-            kept = saved["history"]["augment"]
-            if kept not in (None, preset):
-                raise CheckpointError(
-                    f"checkpoint {resume_from}: 'augment' must be null or {preset!r} for this "
-                    f"data and recipe, got {str(kept)[:60]!r}"
-                )
+            # planned at does not run again. A decision for another preset means another
+            # recipe or data set, which the resume check below refuses (resumed anyway, the
+            # new run's decision stands).
             self.augment = kept
         train_loader = self._loader(train, bs, training=True)
         self.val_loader = self._loader(val, options.eval_batch_size) if val is not None else None
