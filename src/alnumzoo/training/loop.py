@@ -105,13 +105,14 @@ class Trainer:
         preset = profile.augment if rec.augment == "auto" else resolve_augment(rec.augment, labels)
         planned = planned_epochs(epochs, budget_s, rate, len(train))  # passes over the data
         self.augment = preset if augments(rec, planned) else None
-        kept = saved["history"].get("augment", self.augment) if saved is not None else None
-        if saved is not None and kept in (None, preset):
+        if saved is not None:
             # The resumed run keeps its first decision: the probe that measured the rate it was
             # planned at does not run again. A decision for another preset means another
             # recipe or data set, which the resume check below refuses (resumed anyway, the
             # new run's decision stands).
-            self.augment = kept
+            kept = saved["history"].get("augment", self.augment)
+            if kept in (None, preset):
+                self.augment = kept
         train_loader = self._loader(train, bs, training=True)
         self.val_loader = self._loader(val, options.eval_batch_size) if val is not None else None
         self.eval_loader = self.val_loader  # the final evaluation may score a sample
