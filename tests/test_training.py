@@ -505,15 +505,50 @@ def test_a_run_too_short_for_the_recipe_leaves_augmentation_out() -> None:
 
 
 def test_planned_passes_come_from_epochs_or_the_budget_at_the_measured_rate() -> None:
-    from alnumzoo.training.rules import augments, planned_epochs
+    from alnumzoo.training.rules import augment_choice, planned_epochs
 
     assert planned_epochs(4, 60.0, 1000.0, 500) == 4.0
     assert planned_epochs(None, 60.0, 1000.0, 30_000) == pytest.approx(2.0)
     assert planned_epochs(None, 60.0, None, 30_000) is None  # no probe: length unknown
     recipe = get_recipe("default", "crnn").with_overrides(augment_min_epochs=4.0)
-    assert not augments(recipe, 2.0)
-    assert augments(recipe, 4.0)
-    assert augments(recipe, None)
+    assert augment_choice(recipe, "fashion_mnist", 2.0) is None
+    assert augment_choice(recipe, "fashion_mnist", 4.0) == "fashion_mnist"
+    assert augment_choice(recipe, "fashion_mnist", None) == "fashion_mnist"
+    # A resumed run keeps its first decision, whatever this run's (missing) rate says; a
+    # decision for another preset is another recipe's, and this run's stands.
+    assert augment_choice(recipe, "fashion_mnist", None, {"augment": None}) is None
+    assert augment_choice(recipe, "fashion_mnist", 2.0, {"augment": "fashion_mnist"}) == (
+        "fashion_mnist"
+    )
+    assert augment_choice(recipe, "fashion_mnist", 2.0, {"augment": "cifar10"}) is None
+
+
+def test_auto_tta_is_the_views_the_weights_trained_on() -> None:
+    """A run that never trained on an augmented image gets no "auto" TTA, in fit's final
+    score, in its record and in evaluate(tta="auto") afterwards; one that did keeps the
+    data's views, and an explicit mode always stands."""
+    from alnumzoo.training.rules import weights_tta
+
+    recipe = get_recipe("default", "cifar_cnn")  # augments from the second epoch (from 0: 1)
+    assert recipe.tta == "auto" and recipe.augment_from_epoch == 1
+    assert weights_tta(recipe, "flip", "cifar10", {"epoch": 1, "batch": 0}) is None
+    assert weights_tta(recipe, "flip", "cifar10", {"epoch": 1, "batch": 3}) == "flip"
+    assert weights_tta(recipe, "flip", "cifar10", {"epoch": 2, "batch": 0}) == "flip"
+    assert weights_tta(recipe, "flip", None, {"epoch": 5, "batch": 0}) is None
+    explicit = recipe.with_overrides(tta="flip")
+    assert weights_tta(explicit, "flip", None, {"epoch": 1, "batch": 0}) == "flip"
+
+    val = tiny_cifar(32)
+    one = cifar_model()
+    h1 = fit(one, tiny_cifar(64), val, epochs=1, batch_size=32, progress=False)
+    assert h1.augment == "cifar10" and h1.recipe_detail["tta"] is None
+    assert h1.tta_acc == h1.selected_acc  # nothing else was scored
+    assert one.record.recipe is not None and one.record.recipe["tta"] is None
+    assert alnumzoo.evaluate(one, val, tta="auto").tta is None
+    two = cifar_model()
+    h2 = fit(two, tiny_cifar(64), val, epochs=2, batch_size=32, progress=False)
+    assert h2.recipe_detail["tta"] == "flip"
+    assert alnumzoo.evaluate(two, val, tta="auto").tta == "flip"
 
 
 def test_fit_signature_and_fit_options_spell_the_same_options() -> None:

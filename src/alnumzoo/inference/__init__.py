@@ -16,12 +16,13 @@ from alnumzoo.inference.calibration import (
     fit_temperature,
 )
 from alnumzoo.inference.device import autocast_dtype, resolve_device
-from alnumzoo.inference.tta import default_tta, predict_proba, tta_views
+from alnumzoo.inference.tta import auto_tta, default_tta, predict_proba, tta_views
 
 __all__ = [
     "Calibration",
     "EvalResult",
     "Prediction",
+    "auto_tta",
     "autocast_dtype",
     "calibrated_probabilities",
     "collect_logits",

@@ -16,10 +16,9 @@ from tqdm.auto import tqdm
 
 from alnumzoo.data.base import InMemoryImageDataset, SizedDataset, check_targets
 from alnumzoo.data.loaders import DatasetLoader, DeviceLoader
-from alnumzoo.data.profiles import profile_of
 from alnumzoo.inference.device import autocast, resolve_device
 from alnumzoo.inference.plotting import pyplot
-from alnumzoo.inference.tta import predict_proba, tta_mode
+from alnumzoo.inference.tta import auto_tta, predict_proba, tta_mode
 from alnumzoo.labels import LabelMap
 from alnumzoo.models.classifier import as_classifier
 
@@ -165,7 +164,7 @@ def evaluate(
             ``(images, targets)`` pair.
         tta: Test-time augmentation (see
             [`predict_proba`][alnumzoo.inference.tta.predict_proba]; ``None`` or ``"none"`` for
-            none), or ``"auto"`` for the data set's default.
+            none), or ``"auto"`` (see [`auto_tta`][alnumzoo.inference.tta.auto_tta]).
         batch_size: Images per forward pass.
         device: Where to run; defaults to the model's device.
         channels_last: Feed channels-last batches (CUDA convnets).
@@ -186,7 +185,7 @@ def evaluate(
     described = as_classifier(model)
     if labels is None and described is not None:
         labels = described.labels
-    tta = profile_of(model, labels).tta if tta == "auto" else tta_mode(tta)
+    tta = auto_tta(model, labels) if tta == "auto" else tta_mode(tta)
     num_classes = described.num_classes if described is not None else None
     was_training = model.training
     model.eval()

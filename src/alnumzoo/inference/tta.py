@@ -6,11 +6,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from alnumzoo.data.profiles import profile_for
+from alnumzoo.data.profiles import profile_for, profile_of
 from alnumzoo.inference.calibration import calibrated_probabilities
 from alnumzoo.labels import LabelMap
 
-__all__ = ["default_tta", "predict_proba", "tta_mode", "tta_views"]
+__all__ = ["auto_tta", "default_tta", "predict_proba", "tta_mode", "tta_views"]
 
 _CROP_VIEWS = 10
 
@@ -18,6 +18,18 @@ _CROP_VIEWS = 10
 def default_tta(labels: LabelMap | None) -> str | None:
     """The TTA mode for a data set's label map, or ``None`` when none is known to be safe."""
     return profile_for(labels).tta
+
+
+def auto_tta(model: nn.Module, labels: LabelMap | None = None) -> str | None:
+    """What ``tta="auto"`` means for ``model``: the test-time views its training run used
+    when its record names them (``fit`` writes them: none after a run that did not augment,
+    since a model never shown a mirror reads mirrors worse), otherwise the default of the
+    data its weights were trained on (see `alnumzoo.data.profile_of`)."""
+    record = getattr(model, "record", None)
+    trained = getattr(record, "recipe", None) or {}
+    if trained.get("tta", "auto") != "auto":
+        return tta_mode(trained["tta"])
+    return profile_of(model, labels).tta
 
 
 def tta_mode(mode: str | None) -> str | None:

@@ -88,7 +88,8 @@ class History:
         best_epoch: Epoch of ``best_acc``.
         final_acc: Validation accuracy of the last raw weights.
         averaged_acc: Validation accuracy of the EMA/SWA weights at the end, if any.
-        tta_acc: Validation accuracy of the returned weights with test-time augmentation.
+        tta_acc: Validation accuracy of the returned weights with test-time augmentation
+            (without, when the run has none: ``recipe_detail["tta"]`` is ``None``).
         selected_acc: Validation accuracy of the returned weights without TTA.
         budget_s: The budget in seconds, if one was given.
         total_s: Seconds spent, final evaluation and checkpoint included.

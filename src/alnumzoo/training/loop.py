@@ -10,12 +10,7 @@ import torch
 from torch import nn
 
 from alnumzoo.data.base import SizedDataset
-from alnumzoo.data.loaders import (
-    DatasetLoader,
-    make_loader,
-    resolve_augment,
-    validation_sample,
-)
+from alnumzoo.data.loaders import DatasetLoader, make_loader, resolve_augment, validation_sample
 from alnumzoo.data.profiles import profile_of
 from alnumzoo.inference._evaluate import EvalResult, evaluate, require_matching_classes
 from alnumzoo.inference.device import autocast
@@ -32,12 +27,18 @@ from alnumzoo.training.cpu_speed import CpuExecution
 from alnumzoo.training.distributed import DistInfo, average_buffers, max_across_ranks
 from alnumzoo.training.execution import choose_execution, forward_model
 from alnumzoo.training.fine_tune import fine_tune_recipe, is_fine_tune
-from alnumzoo.training.history import EpochRecord, History, StopReason
+from alnumzoo.training.history import History, StopReason
 from alnumzoo.training.optim import EmaUpdate, build_optimizer, ema_model, swa_model
 from alnumzoo.training.options import FitOptions
 from alnumzoo.training.progress import TrainingBar
 from alnumzoo.training.recipes import get_recipe, recipe_values
-from alnumzoo.training.rules import augments, evaluates_now, planned_epochs, stop_rule
+from alnumzoo.training.rules import (
+    augment_choice,
+    evaluates_now,
+    planned_epochs,
+    stop_rule,
+    weights_tta,
+)
 from alnumzoo.training.schedule import ProgressLR, lr_factor_fn
 from alnumzoo.training.selection import select_weights, state_copy
 from alnumzoo.training.signals import TrainingInterrupted
@@ -85,9 +86,6 @@ class Trainer:
         base_lr = options.lr if options.lr is not None else rec.lr * bs / rec.batch_size
         labels = getattr(train, "labels", None) or (described.labels if described else None)
         profile = profile_of(model, getattr(train, "labels", None))
-        self.tta = profile.tta if rec.tta == "auto" else rec.tta
-        self.passes = tta_views(self.tta) + 2  # final evaluation: raw, averaged, then TTA
-        self.final_tta = self.tta
         resume_from = options.resume_from
         saved = load_training_checkpoint(resume_from, device) if resume_from else None
         # The clock starts before any set-up work (the CPU probe included): a budget is wall time.
@@ -104,15 +102,10 @@ class Trainer:
         rate = probe_rates.get(CpuExecution(self.channels_last, self.cast).name)
         preset = profile.augment if rec.augment == "auto" else resolve_augment(rec.augment, labels)
         planned = planned_epochs(epochs, budget_s, rate, len(train))  # passes over the data
-        self.augment = preset if augments(rec, planned) else None
-        if saved is not None:
-            # The resumed run keeps its first decision: the probe that measured the rate it was
-            # planned at does not run again. A decision for another preset means another
-            # recipe or data set, which the resume check below refuses (resumed anyway, the
-            # new run's decision stands).
-            kept = saved["history"].get("augment", self.augment)
-            if kept in (None, preset):
-                self.augment = kept
+        self.augment = augment_choice(rec, preset, planned, saved["history"] if saved else None)
+        self.tta = profile.tta if rec.tta == "auto" else rec.tta
+        self.passes = tta_views(self.tta) + 2  # final evaluation: raw, averaged, then TTA
+        self.final_tta = self.tta
         train_loader = self._loader(train, bs, training=True)
         self.val_loader = self._loader(val, options.eval_batch_size) if val is not None else None
         self.eval_loader = self.val_loader  # the final evaluation may score a sample
@@ -199,6 +192,9 @@ class Trainer:
         assert stop_reason is not None
         state.history.stop_reason = stop_reason
         state.history.steps = state.step
+        self.tta = weights_tta(self.recipe, self.tta, self.augment, state.loader.state_dict())
+        self.final_tta = self.tta if self.final_tta else None
+        state.history.recipe_detail["tta"] = self.tta  # what tta="auto" means for the weights
         if stop_reason != "max_steps":  # a max_steps piece keeps the raw weights for the next
             # The evaluation at the stop scored the EMA weights (or the raw ones without EMA).
             scored = "ema" if state.ema is not None else "final"
@@ -291,30 +287,22 @@ class Trainer:
                 average_buffers(synced, self.info)
         epoch_done = state.loader.state_dict()["batch"] == 0
         train_s = self.plan.clock.elapsed() - tally.start
-        val_loss = val_acc = None
+        val: tuple[float, float] | None = None
         eval_s = 0.0
         if self.val_loader is not None and evaluates_now(
             self.options, self.plan, tally.epoch, stopping=stop_reason is not None,
             epoch_done=epoch_done, train_s=train_s,
         ):  # fmt: skip
             val_loss, val_acc, eval_s = self._validate(tally.epoch, final=bool(stop_reason))
-        state.history.records.append(
-            EpochRecord(
-                epoch=tally.epoch,
-                step=state.step,
-                lr=float(state.optimizer.param_groups[0]["lr"]),
-                train_loss=tally.mean_loss,
-                train_acc=tally.accuracy,
-                val_loss=val_loss,
-                val_acc=val_acc,
-                images_per_s=tally.seen * self.info.world_size / max(train_s, 1e-9),
-                train_s=train_s,
-                eval_s=eval_s,
-                elapsed_s=self.plan.clock.elapsed(),
-            )
-        )
+            val = (val_loss, val_acc)
+        record = tally.epoch_record(
+            state.step, float(state.optimizer.param_groups[0]["lr"]), train_s=train_s,
+            eval_s=eval_s, elapsed_s=self.plan.clock.elapsed(), val=val,
+            world_size=self.info.world_size,
+        )  # fmt: skip
+        state.history.records.append(record)
         if stop_reason is None:
-            stop_reason = stop_rule(options, self.plan, state.step, p, val_acc)
+            stop_reason = stop_rule(options, self.plan, state.step, p, record.val_acc)
         self._write_checkpoint()
         return stop_reason
 

@@ -53,7 +53,9 @@ class Recipe:
             CPU probe's measured rate; a run whose length is not known in advance keeps it).
             Augmentation regularises, which pays only once images repeat many times.
         tta: Test-time augmentation for the final evaluation, ``"auto"`` (the data set's
-            default), ``"flip"`` (an image and its mirror), ``"shift"`` (the image and four
+            default, or none for a run that never trained on an augmented image; ``fit``
+            records which, and ``evaluate(tta="auto")`` reads it back), ``"flip"`` (an image
+            and its mirror), ``"shift"`` (the image and four
             one-pixel shifts, for characters, which must never be mirrored), ``"crops"`` (ten
             random resized crops, report 003) or ``None`` (the plain image).
         grad_clip: Clip the gradient norm to this value, or ``None``.

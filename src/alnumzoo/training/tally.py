@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from alnumzoo.training.history import StepRecord
+from alnumzoo.training.history import EpochRecord, StepRecord
 
 __all__ = ["EpochTally", "NonFiniteLossError"]
 
@@ -87,3 +87,24 @@ class EpochTally:
         loss, seen = self.loss_sum - self.logged[0], self.seen - self.logged[1]
         self.logged = (self.loss_sum, self.seen)
         return StepRecord(step=step, elapsed_s=elapsed_s, train_loss=loss / max(seen, 1), lr=lr)
+
+    def epoch_record(
+        self,
+        step: int,
+        lr: float,
+        *,
+        train_s: float,
+        eval_s: float,
+        elapsed_s: float,
+        val: tuple[float, float] | None,
+        world_size: int = 1,
+    ) -> EpochRecord:
+        """The epoch's line of the history: its training figures (images/s over all
+        ``world_size`` processes) and ``val``, the validation (loss, accuracy) if it ran."""
+        val_loss, val_acc = val if val is not None else (None, None)
+        return EpochRecord(
+            epoch=self.epoch, step=step, lr=lr, train_loss=self.mean_loss,
+            train_acc=self.accuracy, val_loss=val_loss, val_acc=val_acc,
+            images_per_s=self.seen * world_size / max(train_s, 1e-9), train_s=train_s,
+            eval_s=eval_s, elapsed_s=elapsed_s,
+        )  # fmt: skip
