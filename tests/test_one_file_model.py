@@ -11,8 +11,9 @@ import pytest
 import torch
 
 import alnumzoo
+from alnumzoo.labels import LabelsLike, resolve_labels
 from alnumzoo.models import registry
-from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
+from alnumzoo.models.base import ZooModel
 from alnumzoo.models.layers import classifier_layer, conv_stage
 from alnumzoo.models.registry import ModelEntry
 from alnumzoo.models.zoo import Variant, register_architecture
@@ -37,12 +38,8 @@ class ToyNet(ZooModel):
     def stages(self) -> list[Callable[[torch.Tensor], torch.Tensor]]:
         return [self.layer1]
 
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = torch.flatten(x, 1)
-        if pre_logits:
-            return x
-        logits: torch.Tensor = self.fc(x)
-        return logits
+    def forward_pre_logits(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.flatten(x, 1)
 
 
 TOY_PARAMS = 4 * 25 + 4 + 2 * 4 + 3 * 256 + 3  # conv, its BatchNorm, the head

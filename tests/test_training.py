@@ -530,7 +530,8 @@ def test_auto_tta_is_the_views_the_weights_trained_on() -> None:
     from alnumzoo.training.rules import weights_tta
 
     recipe = get_recipe("default", "cifar_cnn")  # augments from the second epoch (from 0: 1)
-    assert recipe.tta == "auto" and recipe.augment_from_epoch == 1
+    assert recipe.tta == "auto"
+    assert recipe.augment_from_epoch == 1
     assert weights_tta(recipe, "flip", "cifar10", {"epoch": 1, "batch": 0}) is None
     assert weights_tta(recipe, "flip", "cifar10", {"epoch": 1, "batch": 3}) == "flip"
     assert weights_tta(recipe, "flip", "cifar10", {"epoch": 2, "batch": 0}) == "flip"
@@ -541,9 +542,11 @@ def test_auto_tta_is_the_views_the_weights_trained_on() -> None:
     val = tiny_cifar(32)
     one = cifar_model()
     h1 = fit(one, tiny_cifar(64), val, epochs=1, batch_size=32, progress=False)
-    assert h1.augment == "cifar10" and h1.recipe_detail["tta"] is None
+    assert h1.augment == "cifar10"
+    assert h1.recipe_detail["tta"] is None
     assert h1.tta_acc == h1.selected_acc  # nothing else was scored
-    assert one.record.recipe is not None and one.record.recipe["tta"] is None
+    assert one.record.recipe is not None
+    assert one.record.recipe["tta"] is None
     assert alnumzoo.evaluate(one, val, tta="auto").tta is None
     two = cifar_model()
     h2 = fit(two, tiny_cifar(64), val, epochs=2, batch_size=32, progress=False)

@@ -17,8 +17,10 @@ __all__ = [
     "DOG_BREEDS",
     "FASHION_MNIST",
     "LabelMap",
+    "LabelsLike",
     "char_to_hex",
     "hex_to_char",
+    "resolve_labels",
 ]
 
 
@@ -256,3 +258,37 @@ DOG_BREEDS = LabelMap(
         )
     ),
 )
+
+
+#: What a model constructor accepts as ``labels``: a label map, class names, or none.
+LabelsLike = LabelMap | Sequence[str] | None
+
+
+def resolve_labels(
+    labels: LabelsLike, num_classes: int | None, default_labels: LabelMap | None, default_n: int
+) -> tuple[int, LabelMap | None]:
+    """Reconcile ``num_classes`` and ``labels`` given to a model constructor.
+
+    Returns the class count and the label map to carry. Without explicit labels, the
+    architecture's default label map is used when the class count matches it.
+
+    Raises:
+        ValueError: the two disagree, or the class count is not positive.
+    """
+    if labels is not None and not isinstance(labels, LabelMap):
+        labels = LabelMap("custom", tuple(labels))
+    if num_classes is None:
+        num_classes = len(labels) if labels is not None else default_n
+    if num_classes < 0:
+        raise ValueError(
+            f"num_classes must be positive (or 0 for a model without a classifier, which "
+            f"returns its pooled features), got {num_classes}"
+        )
+    if labels is not None and len(labels) != num_classes:
+        raise ValueError(
+            f"labels has {len(labels)} classes but num_classes={num_classes}; give one or make "
+            "them agree"
+        )
+    if labels is None and default_labels is not None and len(default_labels) == num_classes:
+        labels = default_labels
+    return num_classes, labels

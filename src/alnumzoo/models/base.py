@@ -20,13 +20,10 @@ from alnumzoo.models.provenance import LoadReport
 __all__ = [
     "TEMPERATURE_RANGE",
     "UNDO_SMOOTHING_RANGE",
-    "LabelsLike",
     "ZooModel",
     "connect_hub",
-    "resolve_labels",
 ]
 
-LabelsLike = LabelMap | Sequence[str] | None
 #: Softmax temperatures a model may carry; far outside this the logits are not miscalibrated
 #: but broken (or a model at chance, whose best temperature is unbounded).
 TEMPERATURE_RANGE = (0.05, 20.0)
@@ -73,36 +70,6 @@ def _stage_indices(count: int, indices: int | Sequence[int] | None) -> set[int]:
     return take
 
 
-def resolve_labels(
-    labels: LabelsLike, num_classes: int | None, default_labels: LabelMap | None, default_n: int
-) -> tuple[int, LabelMap | None]:
-    """Reconcile ``num_classes`` and ``labels`` given to a model constructor.
-
-    Returns the class count and the label map to carry. Without explicit labels, the
-    architecture's default label map is used when the class count matches it.
-
-    Raises:
-        ValueError: the two disagree, or the class count is not positive.
-    """
-    if labels is not None and not isinstance(labels, LabelMap):
-        labels = LabelMap("custom", tuple(labels))
-    if num_classes is None:
-        num_classes = len(labels) if labels is not None else default_n
-    if num_classes < 0:
-        raise ValueError(
-            f"num_classes must be positive (or 0 for a model without a classifier, which "
-            f"returns its pooled features), got {num_classes}"
-        )
-    if labels is not None and len(labels) != num_classes:
-        raise ValueError(
-            f"labels has {len(labels)} classes but num_classes={num_classes}; give one or make "
-            "them agree"
-        )
-    if labels is None and default_labels is not None and len(default_labels) == num_classes:
-        labels = default_labels
-    return num_classes, labels
-
-
 def _recorded_arguments(
     cls: type[ZooModel], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> dict[str, Any]:
@@ -126,9 +93,20 @@ class ZooModel(nn.Module):
 
     A subclass's constructor arguments are recorded in `init_args` from its signature (JSON-ready:
     tuples become lists; ``labels`` travel separately and ``pretrained`` is never recorded), so
-    ``save_pretrained`` can rebuild the model. Subclasses declare the input they accept, and call
-    [`check_input`][alnumzoo.models.base.ZooModel.check_input] at the top of ``forward`` so a wrong
-    tensor fails with a message naming the expected and the given shape.
+    ``save_pretrained`` can rebuild the model. Subclasses declare the input they accept, and
+    ``forward`` calls [`check_input`][alnumzoo.models.base.ZooModel.check_input] first, so a
+    wrong tensor fails with a message naming the expected and the given shape.
+
+    Every architecture's constructor takes these arguments besides its own (its page gives
+    their defaults, which are those of the data set it was designed for):
+
+    - ``num_classes``: Output classes. ``None`` takes the length of ``labels``, else the
+      default data set's class count; ``0`` builds no classifier, and the model returns its
+      pooled features.
+    - ``in_chans``: Input channels.
+    - ``input_size``: ``(H, W)`` of the input; a head that flattens a map is sized from it.
+    - ``labels``: Class names (a [`LabelMap`][alnumzoo.labels.LabelMap] or a sequence of
+      names); by default the default data set's, when ``num_classes`` matches their count.
 
     Attributes:
         arch: Registry name of the architecture (``"bottleneck_cnn"``, ...).
@@ -287,7 +265,17 @@ class ZooModel(nn.Module):
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         """Pooling and classifier on ``forward_features``' output; with ``pre_logits`` the
         ``(N, num_features)`` features the classifier reads."""
-        raise NotImplementedError(f"{type(self).__name__} defines no forward_head")
+        features = self.forward_pre_logits(x)
+        if pre_logits:
+            return features
+        logits: torch.Tensor = self.get_classifier()(features)
+        return logits
+
+    def forward_pre_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """``forward_features``' output brought to the ``(N, num_features)`` vector the
+        classifier (`head_name`) reads: pooled or flattened, through the head's hidden layers
+        and dropout."""
+        raise NotImplementedError(f"{type(self).__name__} defines no forward_pre_logits")
 
     def get_classifier(self) -> nn.Module:
         """The final classifier layer (`head_name`)."""

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from alnumzoo.labels import ALNUM52
-from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
+from alnumzoo.labels import ALNUM52, LabelsLike, resolve_labels
+from alnumzoo.models.base import ZooModel
 from alnumzoo.models.layers import classifier_layer, conv_bn_relu, conv_stage
 from alnumzoo.models.registry import ModelEntry
 from alnumzoo.models.zoo import Variant, register_architecture
@@ -79,14 +79,11 @@ class BottleneckCNN(ZooModel):
         """The three conv stages; the third's pooled map is ``(N, 128, 5, 5)`` at 100x100."""
         return [self.layer1, self.layer2, self.layer3]
 
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        """``fc1``'s activations ``(N, hidden)`` with ``pre_logits``, else the logits."""
+    def forward_pre_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """``fc1``'s activations ``(N, hidden)``, after dropout: what ``fc2`` reads."""
         x = self.dropout(torch.flatten(x, 1))
-        x = self.dropout(torch.relu(self.fc1(x)))
-        if pre_logits:
-            return x
-        logits: torch.Tensor = self.fc2(x)
-        return logits
+        out: torch.Tensor = self.dropout(torch.relu(self.fc1(x)))
+        return out
 
 
 register_architecture(

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from alnumzoo.labels import ALNUM52
-from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
+from alnumzoo.labels import ALNUM52, LabelsLike, resolve_labels
+from alnumzoo.models.base import ZooModel
 from alnumzoo.models.layers import classifier_layer, init_resnet_weights
 from alnumzoo.models.registry import ModelEntry
 from alnumzoo.models.zoo import Variant, register_architecture
@@ -118,13 +118,10 @@ class CharResNet(ZooModel):
 
         return [self.stem, *(stage(i) for i in range(0, len(blocks), depth))]
 
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        """Logits from a feature map (or the pooled features when ``pre_logits``)."""
-        pooled = torch.flatten(x.mean(dim=(2, 3)), 1)
-        if pre_logits:
-            return pooled
-        logits: torch.Tensor = self.fc(self.dropout(pooled))
-        return logits
+    def forward_pre_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The globally average-pooled map ``(N, num_features)``, after dropout."""
+        out: torch.Tensor = self.dropout(x.mean(dim=(2, 3)))
+        return out
 
 
 register_architecture(

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from alnumzoo.labels import CIFAR10
-from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
+from alnumzoo.labels import CIFAR10, LabelsLike, resolve_labels
+from alnumzoo.models.base import ZooModel
 from alnumzoo.models.layers import classifier_layer, conv_stage
 from alnumzoo.models.registry import ModelEntry
 from alnumzoo.models.zoo import Variant, register_architecture
@@ -66,14 +66,11 @@ class CifarCNN(ZooModel):
         """The three conv stages; the third's pooled map is ``(N, 128, 4, 4)`` at 32x32."""
         return [self.layer1, self.layer2, self.layer3]
 
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        """``fc2``'s activations ``(N, hidden[1])`` with ``pre_logits``, else the logits."""
+    def forward_pre_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """``fc2``'s activations ``(N, hidden[1])``, after dropout: what ``fc3`` reads."""
         x = self.dropout1(torch.relu(self.fc1(torch.flatten(x, 1))))
-        x = self.dropout2(torch.relu(self.fc2(x)))
-        if pre_logits:
-            return x
-        logits: torch.Tensor = self.fc3(x)
-        return logits
+        out: torch.Tensor = self.dropout2(torch.relu(self.fc2(x)))
+        return out
 
 
 register_architecture(

@@ -8,8 +8,8 @@ from typing import Literal
 import torch
 from torch import nn
 
-from alnumzoo.labels import FASHION_MNIST
-from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
+from alnumzoo.labels import FASHION_MNIST, LabelsLike, resolve_labels
+from alnumzoo.models.base import ZooModel
 from alnumzoo.models.layers import classifier_layer, conv_stage
 from alnumzoo.models.registry import ModelEntry
 from alnumzoo.models.zoo import Variant, register_architecture
@@ -120,18 +120,13 @@ class CRNN(ZooModel):
         out: torch.Tensor = self.rnn(self.to_sequence(x))[0]  # zero initial state, as the report
         return out
 
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        """The final state ``(N, num_features)`` with ``pre_logits``, else the logits."""
-        if self.rnn.bidirectional:
-            # The backward direction has read the whole sequence at step 0, not at the last step.
-            half = self.rnn.hidden_size
-            last = torch.cat([x[:, -1, :half], x[:, 0, half:]], dim=1)
-        else:
-            last = x[:, -1, :]
-        if pre_logits:
-            return last
-        logits: torch.Tensor = self.fc(last)
-        return logits
+    def forward_pre_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The final state ``(N, num_features)`` of the sequence ``fc`` reads."""
+        if not self.rnn.bidirectional:
+            return x[:, -1, :]
+        # The backward direction has read the whole sequence at step 0, not at the last step.
+        half = self.rnn.hidden_size
+        return torch.cat([x[:, -1, :half], x[:, 0, half:]], dim=1)
 
 
 register_architecture(

@@ -7,8 +7,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from alnumzoo.labels import DOG_BREEDS
-from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
+from alnumzoo.labels import DOG_BREEDS, LabelsLike, resolve_labels
+from alnumzoo.models.base import ZooModel
 from alnumzoo.models.registry import ModelEntry, TimmPretrained
 from alnumzoo.models.zoo import Variant, register_architecture
 

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from alnumzoo.labels import ALNUM52
-from alnumzoo.models.base import LabelsLike, ZooModel, resolve_labels
+from alnumzoo.labels import ALNUM52, LabelsLike, resolve_labels
+from alnumzoo.models.base import ZooModel
 from alnumzoo.models.layers import classifier_layer, init_resnet_weights
 from alnumzoo.models.registry import ModelEntry
 from alnumzoo.models.zoo import Variant, register_architecture
@@ -100,14 +100,11 @@ class LiteResNet(ZooModel):
 
         return [stem, *(stage(i) for i in self._stage_ids)]
 
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        """The flattened map ``(N, num_features)`` with ``pre_logits``, else the logits (the
-        report's head flattens; it has no pooling)."""
-        x = torch.flatten(x, 1)
-        if pre_logits:
-            return x
-        logits: torch.Tensor = self.fc(self.dropout(x))
-        return logits
+    def forward_pre_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The flattened map ``(N, num_features)``, after dropout (the report's head
+        flattens; it has no pooling)."""
+        out: torch.Tensor = self.dropout(torch.flatten(x, 1))
+        return out
 
 
 register_architecture(
