@@ -149,8 +149,7 @@ def run_in_pieces(
             recipe = get_recipe(fit_kwargs["recipe"], name)
             acc = score(model, state, held_out, recipe.tta)
             curve.append((round(float(state["spent_s"]), 1), round(acc, 4)))
-            label = recipe.name
-            print(f"  {label}: {curve[-1][0]:7.1f} s  {acc:.4f}", flush=True)
+            print(f"  {recipe.name}: {curve[-1][0]:7.1f} s  {acc:.4f}", flush=True)
             if target is not None and reached is None and acc >= target:
                 reached = float(state["spent_s"])
                 break
@@ -225,6 +224,7 @@ def run_report(
     ``stop_after``, scored after each epoch."""
     torch.manual_seed(0)
     model = alnumzoo.create_model(spec.model)
+    tta = get_recipe("report", spec.model).tta
     curve: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         ck = Path(tmp) / "report.pt"
@@ -234,7 +234,7 @@ def run_report(
                 resume=ck if ck.exists() else None, max_steps=epoch * steps, progress=False,
             )  # fmt: skip
             state = load_checkpoint(ck)
-            acc = score(model, state, held_out, get_recipe("report", spec.model).tta)
+            acc = score(model, state, held_out, tta)
             curve.append((round(float(state["spent_s"]), 1), round(acc, 4)))
             print(f"  report: epoch {epoch} {curve[-1][0]:7.1f} s  {acc:.4f}", flush=True)
     return curve
