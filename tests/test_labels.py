@@ -74,3 +74,19 @@ def test_other_label_sets() -> None:
     assert len(DOG_BREEDS) == 24
     assert list(DOG_BREEDS) == sorted(DOG_BREEDS, key=str.lower)
     assert DOG_BREEDS[0] == "Afghan_hound"
+
+
+def test_resolve_labels_reconciles_count_names_and_default() -> None:
+    from alnumzoo.labels import resolve_labels
+
+    assert resolve_labels(None, None, CIFAR10) == (10, CIFAR10)
+    assert resolve_labels(None, 3, CIFAR10) == (3, None)
+    n, named = resolve_labels(["cat", "dog"], None, CIFAR10)
+    assert n == 2
+    assert named is not None
+    assert named.names == ("cat", "dog")
+    assert resolve_labels(None, 0, CIFAR10) == (0, None)
+    with pytest.raises(ValueError, match="num_classes is required"):
+        resolve_labels(None, None, None)
+    with pytest.raises(ValueError, match="num_classes must be positive"):
+        resolve_labels(None, -1, None)

@@ -199,6 +199,8 @@ def test_bad_constructor_arguments() -> None:
         CRNN(seq_features=50)
     with pytest.raises(ValueError, match="input_size"):
         BottleneckCNN(input_size=(10, 10))
+    with pytest.raises(ValueError, match=r"input_size must be \(H, W\), got \(90,\)"):
+        LiteResNet(input_size=(90,))  # type: ignore[arg-type]
 
 
 def test_models_carry_labels() -> None:
@@ -206,6 +208,10 @@ def test_models_carry_labels() -> None:
     assert CRNN().labels is alnumzoo.FASHION_MNIST
     assert CifarCNN().labels is alnumzoo.CIFAR10
     assert BottleneckCNN(num_classes=10).labels is None
+    # num_classes=None: the class count of the architecture's own data set, with its names
+    assert CRNN(num_classes=None).num_classes == 10
+    assert LiteResNet(num_classes=None).labels is alnumzoo.ALNUM52
+    assert LiteResNet.default_labels is alnumzoo.ALNUM52
     digits = LiteResNet(labels=list("0123456789"))
     assert digits.num_classes == 10
     assert digits.labels is not None

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import alnumzoo
-from alnumzoo.labels import LabelsLike, resolve_labels
+from alnumzoo.labels import LabelsLike
 from alnumzoo.models import registry
 from alnumzoo.models.base import ZooModel
 from alnumzoo.models.layers import classifier_layer, conv_stage
@@ -26,14 +26,13 @@ class ToyNet(ZooModel):
     head_name = "fc"
 
     def __init__(
-        self, num_classes: int | None = None, in_chans: int = 1, *, width: int = 4,
+        self, num_classes: int | None = 3, in_chans: int = 1, *, width: int = 4,
         labels: LabelsLike = None,
     ) -> None:  # fmt: skip
-        n, label_map = resolve_labels(labels, num_classes, None, 3)
-        super().__init__(num_classes=n, in_chans=in_chans, input_size=(16, 16), labels=label_map)
+        super().__init__(num_classes, in_chans, (16, 16), labels)
         self.layer1 = conv_stage(in_chans, width)
         self.num_features = width * 8 * 8
-        self.fc = classifier_layer(self.num_features, n)
+        self.fc = classifier_layer(self.num_features, self.num_classes)
 
     def stages(self) -> list[Callable[[torch.Tensor], torch.Tensor]]:
         return [self.layer1]

@@ -265,20 +265,25 @@ LabelsLike = LabelMap | Sequence[str] | None
 
 
 def resolve_labels(
-    labels: LabelsLike, num_classes: int | None, default_labels: LabelMap | None, default_n: int
+    labels: LabelsLike, num_classes: int | None, default_labels: LabelMap | None
 ) -> tuple[int, LabelMap | None]:
     """Reconcile ``num_classes`` and ``labels`` given to a model constructor.
 
     Returns the class count and the label map to carry. Without explicit labels, the
-    architecture's default label map is used when the class count matches it.
+    architecture's default label map is used when the class count matches it, and gives the
+    count when there is none.
 
     Raises:
-        ValueError: the two disagree, or the class count is not positive.
+        ValueError: the two disagree, the class count is negative, or neither they nor a
+            default label map give one.
     """
     if labels is not None and not isinstance(labels, LabelMap):
         labels = LabelMap("custom", tuple(labels))
     if num_classes is None:
-        num_classes = len(labels) if labels is not None else default_n
+        known = labels if labels is not None else default_labels
+        if known is None:
+            raise ValueError("num_classes is required: the model has no default labels")
+        num_classes = len(known)
     if num_classes < 0:
         raise ValueError(
             f"num_classes must be positive (or 0 for a model without a classifier, which "

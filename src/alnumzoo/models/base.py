@@ -12,7 +12,7 @@ from torch import nn
 from torch.fx import _symbolic_trace
 
 from alnumzoo._jsonable import tuples_as_lists
-from alnumzoo.labels import LabelMap
+from alnumzoo.labels import LabelMap, LabelsLike, resolve_labels
 from alnumzoo.models.layers import classifier_layer
 from alnumzoo.models.pretrained_cfg import PretrainedCfg
 from alnumzoo.models.provenance import LoadReport
@@ -55,6 +55,12 @@ def _symbolic_tracing() -> bool:
     # Newer torch names the fx-only check; older torch has only the broader one.
     check = getattr(_symbolic_trace, "is_fx_symbolic_tracing", _symbolic_trace.is_fx_tracing)
     return bool(check())
+
+
+def _pair(size: Sequence[int]) -> tuple[int, int]:
+    if len(size) != 2:
+        raise ValueError(f"input_size must be (H, W), got {tuple(size)}")
+    return int(size[0]), int(size[1])
 
 
 def _stage_indices(count: int, indices: int | Sequence[int] | None) -> set[int]:
@@ -100,13 +106,17 @@ class ZooModel(nn.Module):
     Every architecture's constructor takes these arguments besides its own (its page gives
     their defaults, which are those of the data set it was designed for):
 
-    - ``num_classes``: Output classes. ``None`` takes the length of ``labels``, else the
-      default data set's class count; ``0`` builds no classifier, and the model returns its
-      pooled features.
+    - ``num_classes``: Output classes. ``None`` takes the length of ``labels``, else that of
+      the class's `default_labels` (the data set it was designed for); ``0`` builds no
+      classifier, and the model returns its pooled features.
     - ``in_chans``: Input channels.
     - ``input_size``: ``(H, W)`` of the input; a head that flattens a map is sized from it.
     - ``labels``: Class names (a [`LabelMap`][alnumzoo.labels.LabelMap] or a sequence of
-      names); by default the default data set's, when ``num_classes`` matches their count.
+      names); by default `default_labels`, when ``num_classes`` matches their count.
+
+    The base constructor reconciles the two
+    ([`resolve_labels`][alnumzoo.labels.resolve_labels]), so a subclass passes them on as it
+    was given them.
 
     Attributes:
         arch: Registry name of the architecture (``"bottleneck_cnn"``, ...).
@@ -132,6 +142,10 @@ class ZooModel(nn.Module):
     #: ``pretrained`` would make a rebuilt model fetch files.
     unrecorded_args: ClassVar[frozenset[str]] = frozenset({"self", "labels", "pretrained"})
 
+    #: Labels of the data set the architecture was designed for: they give the class count
+    #: when neither ``num_classes`` nor ``labels`` does, and the names when the count matches.
+    default_labels: ClassVar[LabelMap | None] = None
+
     #: Width of the pooled features the classifier reads (``forward_head(x, pre_logits=True)``).
     num_features: int = 0
 
@@ -152,19 +166,19 @@ class ZooModel(nn.Module):
 
     def __init__(
         self,
-        *,
-        num_classes: int,
+        num_classes: int | None,
         in_chans: int,
-        input_size: tuple[int, int] | None,
-        labels: LabelMap | None,
+        input_size: Sequence[int] | None,
+        labels: LabelsLike,
     ) -> None:
         super().__init__()
         if in_chans < 1:
             raise ValueError(f"in_chans must be positive, got {in_chans}")
-        self.num_classes = num_classes
+        self.num_classes, self.labels = resolve_labels(labels, num_classes, self.default_labels)
         self.in_chans = in_chans
-        self.input_size = input_size
-        self.labels = labels
+        self.input_size: tuple[int, int] | None = (
+            _pair(input_size) if input_size is not None else None
+        )
         #: Set by ``alnumzoo.from_pretrained``: where the weights came from.
         self.load_report: LoadReport | None = None
         self.temperature = 1.0

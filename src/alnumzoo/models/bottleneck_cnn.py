@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from alnumzoo.labels import ALNUM52, LabelsLike, resolve_labels
+from alnumzoo.labels import ALNUM52, LabelsLike
 from alnumzoo.models.base import ZooModel
 from alnumzoo.models.layers import classifier_layer, conv_bn_relu, conv_stage
 from alnumzoo.models.registry import ModelEntry
@@ -39,6 +39,7 @@ class BottleneckCNN(ZooModel):
     """
 
     arch = "bottleneck_cnn"
+    default_labels = ALNUM52
     head_name = "fc2"
 
     def __init__(
@@ -53,19 +54,18 @@ class BottleneckCNN(ZooModel):
         input_size: tuple[int, int] = (100, 100),
         labels: LabelsLike = None,
     ) -> None:
-        n, label_map = resolve_labels(labels, num_classes, ALNUM52, 52)
-        h, w = (int(s) for s in input_size)
+        super().__init__(num_classes, in_chans, input_size, labels)
+        h, w = input_size
         fh, fw = h // 2 // 2 // 5, w // 2 // 2 // 5
         if fh < 1 or fw < 1:
             raise ValueError(f"input_size must be at least (20, 20), got {(h, w)}")
-        super().__init__(num_classes=n, in_chans=in_chans, input_size=(h, w), labels=label_map)
         w1, w2, w3 = widths
         self.layer1 = conv_stage(in_chans, w1)
         self.layer2 = nn.Sequential(*self._stage(w1, w2, bottleneck), nn.MaxPool2d(2))
         self.layer3 = nn.Sequential(*self._stage(w2, w3, bottleneck), nn.MaxPool2d(5))
         self.fc1 = nn.Linear(w3 * fh * fw, hidden)
         self.num_features = hidden
-        self.fc2 = classifier_layer(hidden, n)
+        self.fc2 = classifier_layer(hidden, self.num_classes)
         self.dropout = nn.Dropout(dropout)
 
     @staticmethod

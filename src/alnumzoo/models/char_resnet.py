@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from alnumzoo.labels import ALNUM52, LabelsLike, resolve_labels
+from alnumzoo.labels import ALNUM52, LabelsLike
 from alnumzoo.models.base import ZooModel
 from alnumzoo.models.layers import classifier_layer, init_resnet_weights
 from alnumzoo.models.registry import ModelEntry
@@ -62,6 +62,7 @@ class CharResNet(ZooModel):
     """
 
     arch = "char_resnet"
+    default_labels = ALNUM52
     stem_name = "stem.0"
 
     def __init__(
@@ -75,12 +76,10 @@ class CharResNet(ZooModel):
         input_size: tuple[int, int] = (48, 48),
         labels: LabelsLike = None,
     ) -> None:
-        n, label_map = resolve_labels(labels, num_classes, ALNUM52, 52)
         widths = [int(w) for w in widths]
         if not widths or depth < 1:
             raise ValueError(f"need at least one stage and one block, got {widths}, {depth}")
-        h, w = (int(s) for s in input_size)
-        super().__init__(num_classes=n, in_chans=in_chans, input_size=(h, w), labels=label_map)
+        super().__init__(num_classes, in_chans, input_size, labels)
         self.stem = nn.Sequential(
             nn.Conv2d(in_chans, widths[0], 3, 2, 1, bias=False),
             nn.BatchNorm2d(widths[0]),
@@ -96,7 +95,7 @@ class CharResNet(ZooModel):
         self.widths = tuple(widths)
         self.num_features = widths[-1]
         self.dropout = nn.Dropout(dropout)
-        self.fc = classifier_layer(self.num_features, n)
+        self.fc = classifier_layer(self.num_features, self.num_classes)
         init_resnet_weights(self)
         for block in self.blocks:
             assert isinstance(block, _BasicBlock)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from alnumzoo.labels import CIFAR10, LabelsLike, resolve_labels
+from alnumzoo.labels import CIFAR10, LabelsLike
 from alnumzoo.models.base import ZooModel
 from alnumzoo.models.layers import classifier_layer, conv_stage
 from alnumzoo.models.registry import ModelEntry
@@ -33,6 +33,7 @@ class CifarCNN(ZooModel):
     """
 
     arch = "cifar_cnn"
+    default_labels = CIFAR10
     head_name = "fc3"
 
     def __init__(
@@ -46,12 +47,11 @@ class CifarCNN(ZooModel):
         input_size: tuple[int, int] = (32, 32),
         labels: LabelsLike = None,
     ) -> None:
-        n, label_map = resolve_labels(labels, num_classes, CIFAR10, 10)
-        h, w = (int(s) for s in input_size)
+        super().__init__(num_classes, in_chans, input_size, labels)
+        h, w = input_size
         fh, fw = h // 8, w // 8
         if fh < 1 or fw < 1:
             raise ValueError(f"input_size must be at least (8, 8), got {(h, w)}")
-        super().__init__(num_classes=n, in_chans=in_chans, input_size=(h, w), labels=label_map)
         self.layer1 = conv_stage(in_chans, widths[0])
         self.layer2 = conv_stage(widths[0], widths[1])
         self.layer3 = conv_stage(widths[1], widths[2])
@@ -60,7 +60,7 @@ class CifarCNN(ZooModel):
         self.fc2 = nn.Linear(hidden[0], hidden[1])
         self.dropout2 = nn.Dropout(dropout)
         self.num_features = hidden[1]
-        self.fc3 = classifier_layer(hidden[1], n)
+        self.fc3 = classifier_layer(hidden[1], self.num_classes)
 
     def stages(self) -> list[Callable[[torch.Tensor], torch.Tensor]]:
         """The three conv stages; the third's pooled map is ``(N, 128, 4, 4)`` at 32x32."""

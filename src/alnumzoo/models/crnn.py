@@ -8,7 +8,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from alnumzoo.labels import FASHION_MNIST, LabelsLike, resolve_labels
+from alnumzoo.labels import FASHION_MNIST, LabelsLike
 from alnumzoo.models.base import ZooModel
 from alnumzoo.models.layers import classifier_layer, conv_stage
 from alnumzoo.models.registry import ModelEntry
@@ -52,6 +52,7 @@ class CRNN(ZooModel):
     """
 
     arch = "crnn"
+    default_labels = FASHION_MNIST
 
     def __init__(
         self,
@@ -69,10 +70,10 @@ class CRNN(ZooModel):
         input_size: tuple[int, int] = (28, 28),
         labels: LabelsLike = None,
     ) -> None:
-        n, label_map = resolve_labels(labels, num_classes, FASHION_MNIST, 10)
+        super().__init__(num_classes, in_chans, input_size, labels)
         if cell not in _CELLS:
             raise ValueError(f"cell must be one of {sorted(_CELLS)}, got {cell!r}")
-        h, w = (int(s) for s in input_size)
+        h, w = input_size
         fh, fw = h // 4, w // 4
         if fh < 1 or fw < 1:
             raise ValueError(f"input_size must be at least (4, 4), got {(h, w)}")
@@ -88,7 +89,6 @@ class CRNN(ZooModel):
             step_features = widths[1] * fh
         else:
             raise ValueError(f"layout must be 'report' or 'columns', got {layout!r}")
-        super().__init__(num_classes=n, in_chans=in_chans, input_size=(h, w), labels=label_map)
         self.layout: SequenceLayout = layout
         self.step_features = step_features
         self.layer1 = conv_stage(in_chans, widths[0])
@@ -102,7 +102,7 @@ class CRNN(ZooModel):
             bidirectional=bidirectional,
         )
         self.num_features = hidden_size * (2 if bidirectional else 1)
-        self.fc = classifier_layer(self.num_features, n)
+        self.fc = classifier_layer(self.num_features, self.num_classes)
 
     def to_sequence(self, features: torch.Tensor) -> torch.Tensor:
         """Turn a ``(N, C, H, W)`` feature map into a ``(N, steps, features)`` sequence."""

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from alnumzoo.labels import DOG_BREEDS, LabelsLike, resolve_labels
+from alnumzoo.labels import DOG_BREEDS, LabelsLike
 from alnumzoo.models.base import ZooModel
 from alnumzoo.models.registry import ModelEntry, TimmPretrained
 from alnumzoo.models.zoo import Variant, register_architecture
@@ -43,6 +43,7 @@ class EfficientNetB2(ZooModel):
     """
 
     arch = "efficientnet_b2"
+    default_labels = DOG_BREEDS
     head_name = "model.classifier"
     stem_name = "model.conv_stem"
 
@@ -58,8 +59,7 @@ class EfficientNetB2(ZooModel):
         normalize: bool = False,
         **timm_kwargs: Any,
     ) -> None:
-        n, label_map = resolve_labels(labels, num_classes, DOG_BREEDS, 25)
-        super().__init__(num_classes=n, in_chans=in_chans, input_size=None, labels=label_map)
+        super().__init__(num_classes, in_chans, None, labels)
         self.normalize = normalize
         # Not persistent: the state_dict stays a plain timm one.
         mean = torch.tensor(IMAGENET_MEAN).repeat(-(-in_chans // 3))[:in_chans]
@@ -73,7 +73,7 @@ class EfficientNetB2(ZooModel):
         self.model: nn.Module = timm.create_model(
             "efficientnet_b2",
             pretrained=pretrained,
-            num_classes=n,
+            num_classes=self.num_classes,
             in_chans=in_chans,
             drop_rate=drop_rate,
             drop_path_rate=drop_path_rate,

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from alnumzoo.labels import ALNUM52, LabelsLike, resolve_labels
+from alnumzoo.labels import ALNUM52, LabelsLike
 from alnumzoo.models.base import ZooModel
 from alnumzoo.models.layers import classifier_layer, init_resnet_weights
 from alnumzoo.models.registry import ModelEntry
@@ -45,6 +45,7 @@ class LiteResNet(ZooModel):
     """
 
     arch = "lite_resnet"
+    default_labels = ALNUM52
     stem_name = "conv1"
 
     def __init__(
@@ -57,12 +58,11 @@ class LiteResNet(ZooModel):
         input_size: tuple[int, int] = (90, 90),
         labels: LabelsLike = None,
     ) -> None:
-        n, label_map = resolve_labels(labels, num_classes, ALNUM52, 52)
         widths = [int(w) for w in widths]
         if len(widths) < 2:
             raise ValueError(f"widths needs a stem width and at least one stage, got {widths}")
-        h, w = (int(s) for s in input_size)
-        super().__init__(num_classes=n, in_chans=in_chans, input_size=(h, w), labels=label_map)
+        super().__init__(num_classes, in_chans, input_size, labels)
+        h, w = input_size
         self.conv1 = nn.Conv2d(in_chans, widths[0], 7, 2, 3, bias=False)
         self.bn1 = nn.BatchNorm2d(widths[0])
         self.maxpool = nn.MaxPool2d(3, 2, 1)
@@ -79,7 +79,7 @@ class LiteResNet(ZooModel):
             fh, fw = _halve(fh), _halve(fw)
         self.dropout = nn.Dropout(dropout)
         self.num_features = widths[-1] * fh * fw
-        self.fc = classifier_layer(self.num_features, n)
+        self.fc = classifier_layer(self.num_features, self.num_classes)
         init_resnet_weights(self)
 
     def stages(self) -> list[Callable[[torch.Tensor], torch.Tensor]]:
