@@ -79,6 +79,10 @@ def test_train_evaluate_predict_round_trip(
     assert (out / "checkpoint.pt").is_file()
     assert (out / "history.csv").read_text().startswith("epoch,")
     assert (out / "model" / "model.safetensors").is_file()
+    # The card states the values trained with: batch 16 from the command line.
+    card = (out / "model" / "README.md").read_text()
+    assert "`default` recipe of `alnumzoo.fit` (SGD lr " in card
+    assert ", batch 16, Nesterov momentum 0.9, " in card
 
     assert main(["evaluate", str(out / "model"), "--data", data, "--tta", "none"]) == 0
     line = capsys.readouterr().out.splitlines()[0]

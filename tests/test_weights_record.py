@@ -14,7 +14,8 @@ import torch
 
 import alnumzoo
 from alnumzoo.models.pretrained_cfg import PretrainedCfg
-from alnumzoo.training import get_recipe
+from alnumzoo.training import Recipe, get_recipe, list_recipes
+from alnumzoo.training.recipes import recipe_values
 from tests._tiny import tiny_cifar
 
 
@@ -60,6 +61,28 @@ def test_shipped_weights_carry_their_recipe_values_and_results() -> None:
     assert model.record.recipe is not None
     assert model.record.recipe == entry.training["recipe_detail"]
     assert model.record.metrics["top1"] == entry.metrics["top1"]
+    # The values rebuild the recipe, so the release's run can be repeated with fit.
+    recipe = Recipe.from_values(model.record.recipe)
+    assert (recipe.optimizer, recipe.lr, recipe.batch_size) == ("adam", 3e-4, 50)
+    assert recipe.summary().startswith("Adam lr 0.0003, batch 50, ")
+
+
+def test_recorded_recipe_values_rebuild_the_recipe() -> None:
+    for arch in ("crnn", "lite_resnet", "efficientnet_b2"):
+        for name in list_recipes(arch):
+            recipe = get_recipe(name, arch)
+            rebuilt = Recipe.from_values(recipe_values(recipe), name=recipe.name)
+            assert rebuilt == dataclasses.replace(recipe, description="")
+    crnn = get_recipe("default", "crnn").summary()
+    assert "AdamW lr 0.003, batch 128, weight decay 0.05, label smoothing 0.1" in crnn
+    assert "gradient clip 1, warm-up 5%, linear decay to zero, EMA 0.998" in crnn
+    assert "augmentation auto from epoch 1 in runs of 10 epochs or more, TTA auto" in crnn
+    swa = get_recipe("report", "efficientnet_b2").summary()
+    assert "4 cyclic phases, SWA from 75% of the run, augmentation dataset, TTA crops" in swa
+    with pytest.raises(ValueError, match=r"not fields of a Recipe: \['learning_rate'\]"):
+        Recipe.from_values({**recipe_values(get_recipe("default", "crnn")), "learning_rate": 1})
+    with pytest.raises(ValueError, match=r"lack the required \['lr'\]"):
+        Recipe.from_values({"optimizer": "adam", "batch_size": 8, "epochs": 1})
 
 
 def test_a_config_of_the_first_layout_without_a_record_loads(tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from alnumzoo import create_model, evaluate, fit, from_pretrained, save_pretrained
     from alnumzoo.data import open_data
     from alnumzoo.hub.save import model_card
-    from alnumzoo.training import TrainingInterrupted
+    from alnumzoo.training import Recipe, TrainingInterrupted
 
     splits = open_data(args.data)
     # --seed covers the new model's weights too, not only the data order and augmentation.
@@ -145,7 +145,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         metrics={"top1": 100 * test.accuracy},
         eval_split=f"{splits.test_name}{', TTA ' + test.tta if test.tta else ''}",
         recipe=(
-            f"`{history.recipe}` recipe of `alnumzoo.fit` on {history.device} "
+            f"`{history.recipe}` recipe of `alnumzoo.fit` "
+            f"({Recipe.from_values(history.recipe_detail).summary()}) on {history.device} "
             f"({history.precision}{', channels-last' if history.channels_last else ''}): "
             f"{history.steps} steps in {history.total_s:.0f} s, stopped by "
             f"{history.stop_reason}; kept the {history.selected} weights. Command: "

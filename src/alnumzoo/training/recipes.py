@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 __all__ = ["RECIPES", "Recipe", "get_recipe", "list_recipes", "recipe_values"]
@@ -61,7 +62,9 @@ class Recipe:
         grad_clip: Clip the gradient norm to this value, or ``None``.
         keep_best: Return the weights that scored best on validation (the reports' practice)
             rather than the last ones.
-        description: One line for ``alnumzoo train --help`` and the docs.
+        description: Where the recipe comes from, where its values do not say it (the
+            reports' recipes cite their report);
+            [`summary`][alnumzoo.training.recipes.Recipe.summary] states the values.
     """
 
     name: str
@@ -93,6 +96,65 @@ class Recipe:
         """A copy with some fields changed (unknown names raise ``TypeError``)."""
         return replace(self, **changes)
 
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any], name: str = "recorded") -> Recipe:
+        """The recipe whose values are ``values``: what
+        [`recipe_values`][alnumzoo.training.recipes.recipe_values] wrote, as
+        ``History.recipe_detail`` and a weights record's ``recipe`` hold them. So
+        ``fit(model, ..., recipe=Recipe.from_values(weights.record.recipe))`` trains with
+        what those weights trained with. Fields a record predates keep their defaults.
+
+        Raises:
+            ValueError: a key that is no field of a recipe, or a required one missing.
+        """
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"not fields of a Recipe: {unknown}; expected some of {sorted(known)}")
+        missing = sorted({"optimizer", "lr", "batch_size", "epochs"} - set(values))
+        if missing:
+            raise ValueError(f"recipe values lack the required {missing}")
+        phases = tuple((float(a), float(b)) for a, b in values.get("phases", ()))
+        return cls(**{"name": name, **values, "phases": phases})
+
+    def summary(self) -> str:
+        """The recipe in one line, from its values: ``"AdamW lr 0.003, batch 128, ..."``."""
+        optimizer = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW"}[self.optimizer]
+        parts = [f"{optimizer} lr {self.lr:g}", f"batch {self.batch_size}"]
+        if self.optimizer == "sgd" and self.momentum:
+            parts.append(f"{'Nesterov ' if self.nesterov else ''}momentum {self.momentum:g}")
+        if self.weight_decay:
+            parts.append(f"weight decay {self.weight_decay:g}")
+        if self.label_smoothing:
+            parts.append(f"label smoothing {self.label_smoothing:g}")
+        if self.grad_clip is not None:
+            parts.append(f"gradient clip {self.grad_clip:g}")
+        if self.warmup:
+            parts.append(f"warm-up {self.warmup:.0%}")
+        parts.append(
+            {
+                "linear": "linear decay to zero",
+                "cosine": "cosine decay to zero",
+                "constant": "constant rate",
+                "step": f"x{self.step_gamma:g} every {self.step_epochs:g} epochs",
+                "phases": f"{len(self.phases)} cyclic phases",
+            }[self.schedule]
+        )
+        if self.ema_decay is not None:
+            parts.append(f"EMA {self.ema_decay:g}")
+        if self.swa_start is not None:
+            parts.append(f"SWA from {self.swa_start:.0%} of the run")
+        if self.augment is None:
+            parts.append("no augmentation")
+        else:
+            when = f" from epoch {self.augment_from_epoch}" if self.augment_from_epoch else ""
+            if self.augment_min_epochs:
+                when += f" in runs of {self.augment_min_epochs:g} epochs or more"
+            parts.append(f"augmentation {self.augment}{when}")
+        parts.append(f"TTA {self.tta}" if self.tta is not None else "no TTA")
+        parts.append("best epoch kept" if self.keep_best else "last weights kept")
+        return ", ".join(parts)
+
 
 def recipe_values(recipe: Recipe) -> dict[str, Any]:
     """Every value of ``recipe`` as plain JSON data, its description left out."""
@@ -101,12 +163,6 @@ def recipe_values(recipe: Recipe) -> dict[str, Any]:
     values["phases"] = [list(p) for p in recipe.phases]
     return values
 
-
-_DEFAULT_NOTE = (
-    "fast default: large batches, SGD-Nesterov, label smoothing 0.1, warm-up then linear decay "
-    "to zero at the end of the budget, EMA weights, data-set augmentation from the second "
-    "epoch, and TTA"
-)
 
 _FAST_SGD = Recipe(
     name="default",
@@ -121,7 +177,6 @@ _FAST_SGD = Recipe(
     warmup=0.05,
     ema_decay=0.998,
     augment_from_epoch=1,
-    description=_DEFAULT_NOTE,
 )
 
 #: The fast default with AdamW (decoupled weight decay 0.05) in place of SGD-Nesterov: what
@@ -182,29 +237,16 @@ RECIPES: dict[str, dict[str, Recipe]] = {
             nesterov=False,
             weight_decay=0.0,
             label_smoothing=0.0,
-            description="default for BottleneckCNN: Adam 1e-3, batch 50, warm-up then linear "
-            "decay to zero at the end of the budget, EMA, character augmentation, shift TTA",
         ),
         # Measured with benchmarks/time_to_accuracy.py (1 CPU thread, 100 s, alnum52 90x90,
         # unseen-font validation): AdamW 3e-3 reached 91.9% where SGD-Nesterov 0.2 reached
         # 85.2% and the report's Adam 2e-3 (batch 512, decayed) 89.2%.
-        "lite_resnet": _FAST_ADAMW.with_overrides(
-            lr=3e-3,
-            description="default for LiteResNet: AdamW 3e-3, batch 256, label smoothing 0.1, "
-            "warm-up then linear decay to zero at the end of the budget, EMA, character "
-            "augmentation, shift TTA",
-        ),
+        "lite_resnet": _FAST_ADAMW.with_overrides(lr=3e-3),
         # CharResNet trains on the wide alnum52 corpus for one or two hours on one CPU thread
         # (about 10 passes over 156,000 images): LiteResNet's AdamW recipe with a smaller
         # batch for more steps and a slower EMA over them.
         "char_resnet": _FAST_ADAMW.with_overrides(
-            lr=2e-3,
-            batch_size=128,
-            warmup=0.02,
-            ema_decay=0.999,
-            description="default for CharResNet: AdamW 2e-3, batch 128, label smoothing 0.1, "
-            "short warm-up then linear decay to zero at the end of the budget, EMA 0.999, "
-            "character augmentation, shift TTA",
+            lr=2e-3, batch_size=128, warmup=0.02, ema_decay=0.999
         ),
         # Five stacked tanh RNN layers diverge under SGD at these rates; AdamW with gradient
         # clipping trains them reliably. Flips and shifts cost CRNN accuracy in runs of a few
@@ -216,9 +258,6 @@ RECIPES: dict[str, dict[str, Recipe]] = {
             batch_size=128,
             grad_clip=1.0,
             augment_min_epochs=10.0,
-            description="fast default for recurrent heads: AdamW 3e-3, clip 1.0, label "
-            "smoothing 0.1, warm-up then linear decay to zero, EMA, flips + shifts in runs of "
-            "10 epochs or more, flip TTA",
         ),
         "efficientnet_b2": _FAST_SGD.with_overrides(lr=0.05, batch_size=64, augment=None),
     },
