@@ -55,6 +55,7 @@ from train_pretrained import per_class_rows  # the same balanced sample as the s
 
 import alnumzoo
 from alnumzoo import evaluate, fit
+from alnumzoo._atomic import atomic_write
 from alnumzoo.data import Alnum52Rendered, Cifar10, FashionMNIST, InMemoryImageDataset
 from alnumzoo.training import get_recipe, load_checkpoint
 from alnumzoo.training.cpu_speed import cpu_has_native_bf16
@@ -298,9 +299,18 @@ def main(argv: list[str] | None = None) -> int:
             results[key]["default_changes"] = changes
         summary = {k: results[key][k] for k in ("report_s", "default_s", "speedup", "target")}
         print(json.dumps(summary), flush=True)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=1) + "\n")
+        _store(args.out, key, results[key])
     return 0
+
+
+def _store(path: Path, key: str, entry: dict[str, Any]) -> None:
+    """Write one race into the results file, re-reading it first: races run side by side in
+    two processes share the file, and one that read it at its start would drop the other's
+    result."""
+    latest = json.loads(path.read_text()) if path.is_file() else {}
+    latest[key] = entry
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(latest, indent=1) + "\n"))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from _tiny import tiny_cifar
 
 import alnumzoo
 from alnumzoo.data import AUGMENT_PRESETS, DeviceLoader
+from alnumzoo.training import get_recipe
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -18,10 +19,13 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 def test_fit_on_cuda_uses_mixed_precision_and_channels_last(tmp_path: Path) -> None:
     torch.manual_seed(0)
     model = alnumzoo.create_model("cifar_cnn")
+    # Augmented although the run is short, so that the on-device augmentation runs.
+    augmenting = get_recipe("default", "cifar_cnn").with_overrides(augment_min_epochs=0)
     history = alnumzoo.fit(
         model, tiny_cifar(256), tiny_cifar(64, 1), epochs=3, batch_size=32, progress=False,
-        checkpoint=tmp_path / "run.pt",
+        checkpoint=tmp_path / "run.pt", recipe=augmenting,
     )  # fmt: skip
+    assert history.augment == "cifar10"
     assert history.device.startswith("cuda")
     assert history.precision in ("bf16", "fp16")
     assert history.channels_last
@@ -33,6 +37,7 @@ def test_fit_on_cuda_uses_mixed_precision_and_channels_last(tmp_path: Path) -> N
     resumed = alnumzoo.fit(
         alnumzoo.create_model("cifar_cnn"), tiny_cifar(256), tiny_cifar(64, 1), epochs=4,
         batch_size=32, progress=False, checkpoint=tmp_path / "run.pt", resume=True,
+        recipe=augmenting,
     )  # fmt: skip
     assert len(resumed.records) == 4
 

@@ -462,7 +462,9 @@ def test_fine_tuning_is_detected_lowers_the_rate_and_never_ends_below_the_start(
     from alnumzoo.training import FINE_TUNE_LR_FACTOR
 
     trained = cifar_model()
-    fit(trained, tiny_cifar(320), epochs=4, batch_size=32, progress=False)
+    # Augmented although the run is short: 320 images are memorised in four passes without it.
+    augmenting = get_recipe("default", "cifar_cnn").with_overrides(augment_min_epochs=0)
+    fit(trained, tiny_cifar(320), epochs=4, batch_size=32, recipe=augmenting, progress=False)
     folder = alnumzoo.save_pretrained(trained, tmp_path / "trained")
     val = tiny_cifar(100, 1)
     start = alnumzoo.evaluate(alnumzoo.from_pretrained(folder), val).accuracy
@@ -529,7 +531,8 @@ def test_auto_tta_is_the_views_the_weights_trained_on() -> None:
     data's views, and an explicit mode always stands."""
     from alnumzoo.training.rules import weights_tta
 
-    recipe = get_recipe("default", "cifar_cnn")  # augments from the second epoch (from 0: 1)
+    # Augments from the second epoch (from 0: 1), however short the run.
+    recipe = get_recipe("default", "cifar_cnn").with_overrides(augment_min_epochs=0.0)
     assert recipe.tta == "auto"
     assert recipe.augment_from_epoch == 1
     assert weights_tta(recipe, "flip", "cifar10", {"epoch": 1, "batch": 0}) is None
@@ -541,7 +544,7 @@ def test_auto_tta_is_the_views_the_weights_trained_on() -> None:
 
     val = tiny_cifar(32)
     one = cifar_model()
-    h1 = fit(one, tiny_cifar(64), val, epochs=1, batch_size=32, progress=False)
+    h1 = fit(one, tiny_cifar(64), val, epochs=1, batch_size=32, recipe=recipe, progress=False)
     assert h1.augment == "cifar10"
     assert h1.recipe_detail["tta"] is None
     assert h1.tta_acc == h1.selected_acc  # nothing else was scored
@@ -549,7 +552,7 @@ def test_auto_tta_is_the_views_the_weights_trained_on() -> None:
     assert one.record.recipe["tta"] is None
     assert alnumzoo.evaluate(one, val, tta="auto").tta is None
     two = cifar_model()
-    h2 = fit(two, tiny_cifar(64), val, epochs=2, batch_size=32, progress=False)
+    h2 = fit(two, tiny_cifar(64), val, epochs=2, batch_size=32, recipe=recipe, progress=False)
     assert h2.recipe_detail["tta"] == "flip"
     assert alnumzoo.evaluate(two, val, tta="auto").tta == "flip"
 
