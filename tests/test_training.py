@@ -171,7 +171,7 @@ def test_budget_drives_schedule_to_zero_within_budget() -> None:
     )
     wall = time.perf_counter() - start
     assert history.stop_reason == "budget"
-    assert history.records[-1].lr < 0.05 * 0.2 * 32 / 256  # default base lr, batch-scaled
+    assert history.records[-1].lr < 0.05 * get_recipe("default", "cifar_cnn").lr * 32 / 256
     # Loose on purpose: CI machines are noisy; the point is "about the budget", not 2x.
     assert wall < 4 + 6
     assert history.total_s == pytest.approx(wall, abs=2.0)
@@ -484,7 +484,8 @@ def test_fine_tuning_is_detected_lowers_the_rate_and_never_ends_below_the_start(
     assert history.best_epoch == 0
     assert alnumzoo.evaluate(model, val).accuracy == pytest.approx(start)
     lrs = [r.lr for r in history.step_records]
-    peak = 0.2 * 32 / 256 * FINE_TUNE_LR_FACTOR  # the default's rate at batch 32, a tenth
+    default = get_recipe("default", "cifar_cnn")
+    peak = default.lr * 32 / default.batch_size * FINE_TUNE_LR_FACTOR  # at batch 32, a tenth
     assert 0.8 * peak <= max(lrs) <= peak + 1e-9
 
     # A fresh model, or an explicit recipe or rate, trains as asked.
