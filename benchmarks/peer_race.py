@@ -93,7 +93,8 @@ def load_case(name: str, data: Path | None, per_class: int) -> Case:
             train.subset(rows.sort().values),
             Alnum52Rendered(data, "select"),
             Alnum52Rendered(data, "heldout"),
-            f"LiteResNet 48 px on rendered alnum52: {per_class}/class of the training families, "
+            f"LiteResNet 48 px on rendered alnum52: {len(rows)} images of the training families "
+            f"(up to {per_class}/class), "
             "the select split for fit, held-out families scored",
         )
     raise SystemExit(f"unknown case {name!r}")
