@@ -201,6 +201,10 @@ def test_bad_constructor_arguments() -> None:
         BottleneckCNN(input_size=(10, 10))
     with pytest.raises(ValueError, match=r"input_size must be \(H, W\), got \(90,\)"):
         LiteResNet(input_size=(90,))  # type: ignore[arg-type]
+    # The head is sized from the size the base class stored, whatever sequence came in.
+    from_json = BottleneckCNN(input_size=[100.0, 100.0])  # type: ignore[arg-type]
+    assert from_json.input_size == (100, 100)
+    assert from_json.fc1.in_features == 128 * 5 * 5
 
 
 def test_models_carry_labels() -> None:

@@ -40,6 +40,7 @@ class BottleneckCNN(ZooModel):
 
     arch = "bottleneck_cnn"
     default_labels = ALNUM52
+    input_size: tuple[int, int]  # fixed: the head is sized from it
     head_name = "fc2"
 
     def __init__(
@@ -55,7 +56,7 @@ class BottleneckCNN(ZooModel):
         labels: LabelsLike = None,
     ) -> None:
         super().__init__(num_classes, in_chans, input_size, labels)
-        h, w = input_size
+        h, w = self.input_size
         fh, fw = h // 2 // 2 // 5, w // 2 // 2 // 5
         if fh < 1 or fw < 1:
             raise ValueError(f"input_size must be at least (20, 20), got {(h, w)}")

@@ -34,6 +34,7 @@ class CifarCNN(ZooModel):
 
     arch = "cifar_cnn"
     default_labels = CIFAR10
+    input_size: tuple[int, int]  # fixed: the head is sized from it
     head_name = "fc3"
 
     def __init__(
@@ -48,7 +49,7 @@ class CifarCNN(ZooModel):
         labels: LabelsLike = None,
     ) -> None:
         super().__init__(num_classes, in_chans, input_size, labels)
-        h, w = input_size
+        h, w = self.input_size
         fh, fw = h // 8, w // 8
         if fh < 1 or fw < 1:
             raise ValueError(f"input_size must be at least (8, 8), got {(h, w)}")

@@ -53,6 +53,7 @@ class CRNN(ZooModel):
 
     arch = "crnn"
     default_labels = FASHION_MNIST
+    input_size: tuple[int, int]  # fixed: the head is sized from it
 
     def __init__(
         self,
@@ -73,7 +74,7 @@ class CRNN(ZooModel):
         super().__init__(num_classes, in_chans, input_size, labels)
         if cell not in _CELLS:
             raise ValueError(f"cell must be one of {sorted(_CELLS)}, got {cell!r}")
-        h, w = input_size
+        h, w = self.input_size
         fh, fw = h // 4, w // 4
         if fh < 1 or fw < 1:
             raise ValueError(f"input_size must be at least (4, 4), got {(h, w)}")

@@ -46,6 +46,7 @@ class LiteResNet(ZooModel):
 
     arch = "lite_resnet"
     default_labels = ALNUM52
+    input_size: tuple[int, int]  # fixed: the head is sized from it
     stem_name = "conv1"
 
     def __init__(
@@ -62,7 +63,7 @@ class LiteResNet(ZooModel):
         if len(widths) < 2:
             raise ValueError(f"widths needs a stem width and at least one stage, got {widths}")
         super().__init__(num_classes, in_chans, input_size, labels)
-        h, w = input_size
+        h, w = self.input_size
         self.conv1 = nn.Conv2d(in_chans, widths[0], 7, 2, 3, bias=False)
         self.bn1 = nn.BatchNorm2d(widths[0])
         self.maxpool = nn.MaxPool2d(3, 2, 1)
