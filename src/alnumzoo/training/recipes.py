@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 __all__ = ["RECIPES", "Recipe", "get_recipe", "list_recipes", "recipe_values"]
@@ -111,7 +111,8 @@ class Recipe:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"not fields of a Recipe: {unknown}; expected some of {sorted(known)}")
-        missing = sorted({"optimizer", "lr", "batch_size", "epochs"} - set(values))
+        required = {f.name for f in fields(cls) if f.default is MISSING} - {"name"}
+        missing = sorted(required - set(values))
         if missing:
             raise ValueError(f"recipe values lack the required {missing}")
         phases = tuple((float(a), float(b)) for a, b in values.get("phases", ()))
