@@ -52,6 +52,7 @@ from torch.optim.lr_scheduler import LRScheduler
 
 import alnumzoo
 from alnumzoo import evaluate, fit
+from alnumzoo._atomic import atomic_write
 from alnumzoo.data import Alnum52Rendered, FashionMNIST, InMemoryImageDataset
 from alnumzoo.training import get_recipe
 from alnumzoo.training.cpu_speed import cpu_has_native_bf16
@@ -257,9 +258,7 @@ def _store(path: Path, key: str, cell: dict[str, Any], machine: dict[str, str]) 
     results.update(machine)
     results["cells"].setdefault(key, {}).update(cell)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n")
-    tmp.replace(path)
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(results, indent=2) + "\n"))
 
 
 def main(argv: list[str] | None = None) -> int:
